@@ -1,0 +1,1 @@
+"""Slack app, scheduled jobs and the command line."""

@@ -1,0 +1,49 @@
+"""The `recbot` command line: one click group, one module per family of commands."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot.cli.context import CliContext
+from db.errors import RecbotError
+
+
+class RecbotGroup(click.Group):
+    """Turns the errors a user can fix into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RecbotError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OperationalError as exc:
+            raise click.ClickException(f"database unreachable or failing: {_first_line(exc)}") from None
+        except DBAPIError as exc:
+            raise click.ClickException(f"database error: {_first_line(exc)}") from None
+
+
+def _first_line(exc: DBAPIError) -> str:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return (text.strip().splitlines() or ["unknown error"])[0]
+
+
+@click.group(cls=RecbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """recbot: product recommendations for B2B sales reps, in Slack."""
+    ctx.obj = CliContext.from_env()
+
+
+def _register() -> None:
+    from bot.cli import db_commands
+
+    for module in (db_commands,):
+        module.register(cli)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="recbot")

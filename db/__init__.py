@@ -1,0 +1,1 @@
+"""Database layer: schema, sessions, import and queries."""

@@ -1,0 +1,185 @@
+"""The schema, as SQLAlchemy 2.0 typed models. Every change here needs an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    JSON,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Deterministic constraint names so migrations work the same on SQLite (batch mode) and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT on PostgreSQL, but INTEGER on SQLite so the primary key stays the rowid alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    segment: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    category: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class ImportBatch(Base):
+    """One imported file; its content hash makes re-importing the same file a no-op."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows_imported: Mapped[int] = mapped_column(BigInteger)
+    rows_rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    imported_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("kind", "sha256", name="uq_import_batches_kind_sha256"),)
+
+
+class Transaction(Base):
+    """One purchase line. A negative quantity is a return and reduces the pair's totals."""
+
+    __tablename__ = "transactions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    quantity: Mapped[float] = mapped_column(Float)
+    amount: Mapped[float | None] = mapped_column(Float)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+    __table_args__ = (
+        # Per-customer history and per-pair aggregation by period.
+        Index("ix_transactions_customer_occurred", "customer_id", "occurred_at"),
+        # Per-period aggregation (training windows, evaluation cut-offs).
+        Index("ix_transactions_occurred", "occurred_at"),
+    )
+
+
+class SalesRep(Base):
+    __tablename__ = "sales_reps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(256), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    customers: Mapped[list[Customer]] = relationship(secondary="rep_assignments")
+
+
+class RepAssignment(Base):
+    __tablename__ = "rep_assignments"
+
+    rep_id: Mapped[int] = mapped_column(
+        ForeignKey("sales_reps.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (Index("ix_rep_assignments_customer", "customer_id"),)
+
+
+class ModelVersion(Base):
+    """One training run: its data window, settings, holdout metrics, artifact and fate.
+
+    status is one of: training, live, candidate (passed the gate but not promoted), rejected,
+    failed, retired. At most one row is live; the Slack side reads only the live one.
+    """
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    arch: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    trained_at: Mapped[datetime | None] = mapped_column(DateTime)
+    promoted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    data_from: Mapped[datetime | None] = mapped_column(DateTime)
+    data_to: Mapped[datetime | None] = mapped_column(DateTime)
+    n_rows: Mapped[int | None] = mapped_column(BigInteger)
+    n_customers: Mapped[int | None] = mapped_column(Integer)
+    n_products: Mapped[int | None] = mapped_column(Integer)
+    hyperparams: Mapped[dict | None] = mapped_column(JSON)
+    metrics: Mapped[dict | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class Recommendation(Base):
+    """Precomputed top products of one customer under one model version and mode.
+
+    mode is 'all' (may include reorders) or 'new' (never bought before). Serving is a keyed read:
+    WHERE model_version_id = <live> AND customer_id = ? AND mode = ? ORDER BY rank.
+    """
+
+    __tablename__ = "recommendations"
+
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    mode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(256))
+
+
+class ColdStartRecommendation(Base):
+    """Popularity list for customers with no history; segment '' is the whole catalogue."""
+
+    __tablename__ = "cold_start_recommendations"
+
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    segment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(256))
