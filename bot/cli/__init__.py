@@ -36,9 +36,9 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from bot.cli import db_commands
+    from bot.cli import db_commands, demo_command, generate_command, import_commands
 
-    for module in (db_commands,):
+    for module in (db_commands, import_commands, generate_command, demo_command):
         module.register(cli)
 
 

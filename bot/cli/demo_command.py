@@ -1,0 +1,81 @@
+"""`recbot demo`: a realistic dataset in the database, ready to explore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import Engine, func, select
+
+from bot.cli.context import CliContext, pass_context
+from bot.cli.generate_command import companion_paths
+from db.importer import import_transactions
+from db.master_import import import_masters
+from db.models import Customer, Product, RepAssignment, SalesRep, Transaction
+from db.session import safe_url
+from db.synthetic import B2BParams, b2b_profile, write_csv
+
+DEMO_PARAMS = B2BParams(customers=600, products=300, weeks=78, seed=7)
+
+
+@click.command("demo", short_help="Load a realistic B2B demo dataset and show it.")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("demo-data"), show_default=True,
+              help="Where the generated CSV files are written.")
+@pass_context
+def demo(ctx: CliContext, data_dir: Path) -> None:
+    """Generate and import a realistic B2B dataset with sales reps, then show what is there."""
+    engine = ctx.engine()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    transactions_file = data_dir / "transactions.csv"
+    paths = companion_paths(transactions_file)
+    if not transactions_file.exists():
+        click.echo(f"Generating {DEMO_PARAMS.customers} customers, {DEMO_PARAMS.products} "
+                   f"products, {DEMO_PARAMS.weeks} weeks of purchases in {data_dir}/ …")
+        data = b2b_profile(DEMO_PARAMS)
+        for frame, path in ((data.customers, paths["customers"]),
+                            (data.products, paths["products"]), (data.reps, paths["reps"]),
+                            (data.transactions, transactions_file)):
+            write_csv(frame, path)
+    import_masters(engine, paths["customers"], "customers")
+    import_masters(engine, paths["products"], "products")
+    report = import_transactions(engine, transactions_file)
+    import_masters(engine, paths["reps"], "reps")
+    if report.already_imported_at is None:
+        click.echo(f"Imported {report.rows_imported:,} transactions.")
+    else:
+        click.echo("Transactions were already imported; nothing added.")
+    click.echo(summary(engine))
+
+
+def summary(engine: Engine) -> str:
+    """A few lines on what the database holds."""
+    with engine.connect() as conn:
+        n_tx, first, last = conn.execute(
+            select(func.count(), func.min(Transaction.occurred_at),
+                   func.max(Transaction.occurred_at))).one()
+        n_customers = conn.scalar(select(func.count()).select_from(Customer))
+        n_products = conn.scalar(select(func.count()).select_from(Product))
+        n_reps = conn.scalar(select(func.count()).select_from(SalesRep))
+        n_assigned = conn.scalar(select(func.count()).select_from(RepAssignment))
+        top = conn.execute(
+            select(Customer.name, Customer.segment, func.count().label("lines"))
+            .join(Transaction, Transaction.customer_id == Customer.id)
+            .group_by(Customer.id, Customer.name, Customer.segment)
+            .order_by(func.count().desc(), Customer.name).limit(5)
+        ).all()
+    lines = [
+        f"Database: {safe_url(engine)}",
+        f"  {n_tx:,} transactions from {first:%Y-%m-%d} to {last:%Y-%m-%d}" if n_tx else
+        "  no transactions",
+        f"  {n_customers:,} customers, {n_products:,} products, {n_reps:,} sales reps "
+        f"({n_assigned:,} account assignments)",
+        "  Busiest accounts:",
+    ]
+    lines += [f"    {name} ({segment or 'no segment'}): {count:,} lines"
+              for name, segment, count in top]
+    return "\n".join(lines)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(demo)

@@ -1,0 +1,414 @@
+"""Validated, streaming, all-or-nothing import of transaction files.
+
+A file is read in chunks (memory stays flat), each row is checked, unknown customers and products
+are created on the fly, and rows are written with COPY on PostgreSQL or executemany on SQLite —
+all inside one database transaction. By default one bad row aborts the import and nothing is
+written; with skip_invalid the good rows go in and the rejects are written to a CSV file.
+Re-importing a file with the same content is detected by its SHA-256 and adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from db.errors import RecbotError
+from db.models import Customer, ImportBatch, Product
+
+REQUIRED = ("customer_id", "product_id", "quantity", "occurred_at")
+OPTIONAL = ("customer_name", "product_name", "amount")
+MAX_ID_LENGTH = 128
+MAX_NAME_LENGTH = 256
+DEFAULT_CHUNK_ROWS = 250_000
+DEFAULT_FUTURE_TOLERANCE = timedelta(days=1)
+KEPT_REJECTS = 1000  # how many rejects an aborted import keeps in memory to report
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # the format SQLAlchemy itself stores on SQLite
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    path: Path
+    rows_read: int = 0
+    rows_imported: int = 0
+    rows_rejected: int = 0
+    customers_created: int = 0
+    products_created: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    rejects_path: Path | None = None
+    already_imported_at: datetime | None = None
+    batch_id: int | None = None
+
+    @property
+    def aborted(self) -> bool:
+        return self.rows_rejected > 0 and self.rows_imported == 0 and self.batch_id is None
+
+
+class ImportRejected(RecbotError):
+    """Bad rows aborted the import; nothing was written. `report` lists them."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        super().__init__(
+            f"{report.path.name}: {report.rows_rejected} of {report.rows_read} rows are invalid; "
+            "nothing was imported (fix them, or use --skip-invalid to import the valid rows)"
+        )
+
+
+def parse_column_map(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """`["customer_id=CustomerID"]` -> `{"CustomerID": "customer_id"}` (source -> canonical)."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        canonical, sep, source = pair.partition("=")
+        canonical, source = canonical.strip(), source.strip()
+        if not sep or not canonical or not source:
+            raise RecbotError(f"--map takes canonical=source, got {pair!r}")
+        mapping[source] = canonical
+    return mapping
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def open_text(path: Path) -> tuple[io.BufferedReader, io.TextIOBase]:
+    """(raw byte stream for progress, text stream to parse); gunzips `.gz` files."""
+    if not path.is_file():
+        raise RecbotError(f"no such file: {path}")
+    raw = path.open("rb")
+    stream = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
+    return raw, io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+
+
+def read_header(path: Path, column_map: dict[str, str], required: tuple[str, ...],
+                optional: tuple[str, ...]) -> list[str]:
+    """The file's columns renamed to canonical names; a clear error if a required one is missing."""
+    raw, text = open_text(path)
+    with raw, text:
+        try:
+            header = next(csv.reader(text))
+        except StopIteration:
+            raise RecbotError(f"{path.name}: the file is empty (expected a header line)") from None
+        except UnicodeDecodeError:
+            raise RecbotError(f"{path.name}: not a UTF-8 text file") from None
+    header = [h.strip() for h in header]
+    missing_sources = [s for s in column_map if s not in header]
+    if missing_sources:
+        raise RecbotError(
+            f"{path.name}: --map names column(s) {', '.join(missing_sources)} that the file does "
+            f"not have (it has: {', '.join(header)})"
+        )
+    canonical = [column_map.get(h, h) for h in header]
+    missing = [c for c in required if c not in canonical]
+    if missing:
+        raise RecbotError(
+            f"{path.name}: missing column(s) {', '.join(missing)} (the file has: "
+            f"{', '.join(header)}; rename with --map {missing[0]}=YOUR_COLUMN)"
+        )
+    duplicated = sorted({c for c in canonical if canonical.count(c) > 1 and c in required + optional})
+    if duplicated:
+        raise RecbotError(f"{path.name}: column(s) {', '.join(duplicated)} appear more than once")
+    return canonical
+
+
+def read_chunks(path: Path, header: list[str], chunk_rows: int,
+                on_bytes: Callable[[int], None] | None = None) -> Iterator[pd.DataFrame]:
+    """Chunks of the file as strings, each with a `_line` column: the line number in the file."""
+    raw, text = open_text(path)
+    with raw, text:
+        reader = pd.read_csv(
+            text, header=0, names=header, dtype=str, keep_default_na=False, na_values=[""],
+            skip_blank_lines=False, chunksize=chunk_rows, on_bad_lines="error",
+        )
+        first_line = 2
+        try:
+            for chunk in reader:
+                chunk["_line"] = np.arange(first_line, first_line + len(chunk))
+                first_line += len(chunk)
+                if on_bytes is not None:
+                    on_bytes(raw.tell())
+                yield chunk.dropna(how="all", subset=header)
+        except pd.errors.ParserError as exc:
+            raise RecbotError(f"{path.name}: malformed CSV: {str(exc).strip()}") from None
+        except UnicodeDecodeError:
+            raise RecbotError(f"{path.name}: not a UTF-8 text file") from None
+
+
+class _Checks:
+    """Accumulates reasons per row of a chunk, vectorised."""
+
+    def __init__(self, chunk: pd.DataFrame) -> None:
+        self.chunk = chunk
+        self.bad = np.zeros(len(chunk), dtype=bool)
+        self.reasons: dict[int, list[str]] = {}
+
+    def flag(self, mask: np.ndarray | pd.Series, reason: Callable[[int], str]) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        for position in np.flatnonzero(mask):
+            self.reasons.setdefault(int(position), []).append(reason(int(position)))
+        self.bad |= mask
+
+    def rejections(self) -> list[Rejection]:
+        lines = self.chunk["_line"].to_numpy()
+        return [Rejection(int(lines[i]), "; ".join(r)) for i, r in sorted(self.reasons.items())]
+
+
+def _value(chunk: pd.DataFrame, column: str) -> Callable[[int], str]:
+    values = chunk[column].to_numpy()
+    return lambda i: _shorten(values[i])
+
+
+def _shorten(value: object, limit: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def validate_transactions(chunk: pd.DataFrame, now: datetime, future_tolerance: timedelta,
+                          date_format: str | None) -> tuple[pd.DataFrame, list[Rejection]]:
+    """Split a chunk into clean typed rows and rejections with reasons."""
+    checks = _Checks(chunk)
+    for column in ("customer_id", "product_id"):
+        chunk[column] = chunk[column].str.strip()
+        checks.flag(chunk[column].isna(), lambda _i, c=column: f"missing {c}")
+        too_long = chunk[column].str.len().fillna(0).to_numpy() > MAX_ID_LENGTH
+        checks.flag(too_long, lambda _i, c=column: f"{c} longer than {MAX_ID_LENGTH} characters")
+
+    quantity = pd.to_numeric(chunk["quantity"], errors="coerce").to_numpy(dtype=float)
+    missing_qty = chunk["quantity"].isna().to_numpy()
+    checks.flag(missing_qty, lambda _i: "missing quantity")
+    not_number = ~missing_qty & ~np.isfinite(quantity)
+    checks.flag(not_number, lambda i, v=_value(chunk, "quantity"): f"quantity {v(i)!r} is not a number")
+    checks.flag(quantity == 0, lambda _i: "quantity is zero")
+
+    amount = None
+    if "amount" in chunk:
+        amount = pd.to_numeric(chunk["amount"], errors="coerce").to_numpy(dtype=float)
+        present = chunk["amount"].notna().to_numpy()
+        checks.flag(present & ~np.isfinite(amount),
+                    lambda i, v=_value(chunk, "amount"): f"amount {v(i)!r} is not a number")
+
+    occurred = _parse_dates(chunk["occurred_at"], date_format)
+    missing_date = chunk["occurred_at"].isna().to_numpy()
+    checks.flag(missing_date, lambda _i: "missing occurred_at")
+    checks.flag(~missing_date & occurred.isna().to_numpy(),
+                lambda i, v=_value(chunk, "occurred_at"): f"unparseable date {v(i)!r}")
+    latest = pd.Timestamp(now + future_tolerance)
+    checks.flag((occurred > latest).to_numpy(),
+                lambda i, v=_value(chunk, "occurred_at"): f"date {v(i)!r} is in the future")
+
+    good = ~checks.bad
+    clean = pd.DataFrame(
+        {
+            "customer_id": chunk["customer_id"].to_numpy()[good],
+            "product_id": chunk["product_id"].to_numpy()[good],
+            "quantity": quantity[good],
+            "amount": amount[good] if amount is not None else np.nan,
+            "occurred_at": occurred.to_numpy()[good],
+        }
+    )
+    for column in ("customer_name", "product_name"):
+        if column in chunk:
+            clean[column] = chunk[column].str.strip().str.slice(0, MAX_NAME_LENGTH).to_numpy()[good]
+    return clean, checks.rejections()
+
+
+def _parse_dates(values: pd.Series, date_format: str | None) -> pd.Series:
+    parsed = pd.to_datetime(values.str.strip(), errors="coerce", utc=True,
+                            format=date_format or "ISO8601")
+    return parsed.dt.tz_convert(None).dt.as_unit("us")
+
+
+class _Dimension:
+    """Maps external ids to database ids for customers or products, creating unknown ones."""
+
+    def __init__(self, model: type[Customer] | type[Product]) -> None:
+        self.model = model
+        self.ids: dict[str, int] = {}
+        self.created = 0
+
+    def resolve(self, conn: Connection, external_ids: np.ndarray,
+                names: np.ndarray | None) -> np.ndarray:
+        unknown = pd.unique(external_ids[~pd.Series(external_ids).isin(self.ids).to_numpy()])
+        if len(unknown):
+            self._load_or_create(conn, unknown, external_ids, names)
+        return pd.Series(external_ids).map(self.ids).to_numpy(dtype=np.int64)
+
+    def _load_or_create(self, conn: Connection, unknown: np.ndarray, external_ids: np.ndarray,
+                        names: np.ndarray | None) -> None:
+        table = self.model.__table__
+        for batch in _batches(list(unknown), 5000):
+            rows = conn.execute(select(table.c.external_id, table.c.id)
+                                .where(table.c.external_id.in_(batch)))
+            self.ids.update(dict(rows.all()))
+        missing = [e for e in unknown if e not in self.ids]
+        if not missing:
+            return
+        name_of: dict[str, str] = {}
+        if names is not None:
+            frame = pd.DataFrame({"e": external_ids, "n": names}).dropna()
+            name_of = frame.drop_duplicates("e").set_index("e")["n"].to_dict()
+        for batch in _batches(missing, 5000):
+            conn.execute(insert(table), [{"external_id": e, "name": name_of.get(e, e)}
+                                         for e in batch])
+            rows = conn.execute(select(table.c.external_id, table.c.id)
+                                .where(table.c.external_id.in_(batch)))
+            self.ids.update(dict(rows.all()))
+        self.created += len(missing)
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_INSERT_COLUMNS = ("customer_id", "product_id", "quantity", "amount", "occurred_at", "batch_id")
+
+
+def _write_rows(conn: Connection, rows: pd.DataFrame) -> None:
+    if conn.dialect.name == "postgresql":
+        _copy_postgres(conn, rows)
+    else:
+        _executemany(conn, rows)
+
+
+def _copy_postgres(conn: Connection, rows: pd.DataFrame) -> None:
+    buffer = io.StringIO()
+    rows.to_csv(buffer, sep="\t", header=False, index=False, na_rep="\\N",
+                date_format="%Y-%m-%d %H:%M:%S.%f", columns=list(_INSERT_COLUMNS))
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(
+        f"COPY transactions ({', '.join(_INSERT_COLUMNS)}) FROM STDIN"
+    ) as copy:
+        copy.write(buffer.getvalue())
+
+
+def _executemany(conn: Connection, rows: pd.DataFrame) -> None:
+    amount = rows["amount"].to_numpy(dtype=object)
+    amount[pd.isna(rows["amount"]).to_numpy()] = None
+    values = zip(
+        rows["customer_id"].tolist(), rows["product_id"].tolist(), rows["quantity"].tolist(),
+        amount.tolist(), rows["occurred_at"].dt.strftime(_SQLITE_DATETIME).tolist(),
+        rows["batch_id"].tolist(), strict=True,
+    )
+    raw = conn.connection.dbapi_connection
+    placeholders = ", ".join("?" for _ in _INSERT_COLUMNS)
+    raw.executemany(
+        f"INSERT INTO transactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({placeholders})", values
+    )
+
+
+class _RejectsFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle = path.open("w", newline="", encoding="utf-8")
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(["line", "reason"])
+
+    def write(self, rejections: list[Rejection]) -> None:
+        self.writer.writerows((r.line, r.reason) for r in rejections)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def previous_import(engine: Engine, kind: str, sha256: str) -> tuple[int, datetime] | None:
+    """(batch id, when) of an earlier import of a file with this content, if any."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(ImportBatch.id, ImportBatch.imported_at)
+            .where(ImportBatch.kind == kind, ImportBatch.sha256 == sha256)
+        ).first()
+    return (row.id, row.imported_at) if row else None
+
+
+def import_transactions(
+    engine: Engine,
+    path: Path,
+    column_map: dict[str, str] | None = None,
+    skip_invalid: bool = False,
+    rejects_path: Path | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    now: datetime | None = None,
+    future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
+    date_format: str | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import a transactions CSV in one database transaction. See the module docstring."""
+    path = Path(path)
+    header = read_header(path, column_map or {}, REQUIRED, OPTIONAL)
+    report = ImportReport(path=path)
+    sha256 = file_sha256(path)
+    earlier = previous_import(engine, "transactions", sha256)
+    if earlier is not None:
+        report.batch_id, report.already_imported_at = earlier
+        return report
+
+    now = now or datetime.now()
+    customers, products = _Dimension(Customer), _Dimension(Product)
+    rejects = _RejectsFile(rejects_path) if skip_invalid and rejects_path else None
+    try:
+        with engine.connect() as conn, conn.begin():
+            batch_id = conn.execute(
+                insert(ImportBatch).values(kind="transactions", filename=path.name[:512],
+                                           sha256=sha256, rows_imported=0, rows_rejected=0)
+                .returning(ImportBatch.id)
+            ).scalar_one()
+            for chunk in read_chunks(path, header, chunk_rows, on_progress):
+                report.rows_read += len(chunk)
+                clean, rejected = validate_transactions(chunk, now, future_tolerance, date_format)
+                report.rows_rejected += len(rejected)
+                if rejects is not None:
+                    rejects.write(rejected)
+                if len(report.rejections) < KEPT_REJECTS:
+                    report.rejections.extend(rejected[: KEPT_REJECTS - len(report.rejections)])
+                if report.rows_rejected and not skip_invalid:
+                    continue  # keep reading to report every bad line, but write nothing
+                if clean.empty:
+                    continue
+                clean["customer_id"] = customers.resolve(
+                    conn, clean["customer_id"].to_numpy(), _column(clean, "customer_name"))
+                clean["product_id"] = products.resolve(
+                    conn, clean["product_id"].to_numpy(), _column(clean, "product_name"))
+                clean["batch_id"] = batch_id
+                _write_rows(conn, clean)
+                report.rows_imported += len(clean)
+            if report.rows_rejected and not skip_invalid:
+                report.rows_imported = 0
+                raise ImportRejected(report)  # leaving the block rolls everything back
+            conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
+                rows_imported=report.rows_imported, rows_rejected=report.rows_rejected))
+            report.batch_id = batch_id
+    except IntegrityError as exc:
+        if "import_batches" in str(exc.orig) or "sha256" in str(exc.orig):
+            raise RecbotError(f"{path.name} is being imported by another process") from None
+        raise
+    finally:
+        if rejects is not None:
+            rejects.close()
+    report.customers_created, report.products_created = customers.created, products.created
+    report.rejects_path = rejects.path if rejects else None
+    return report
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray | None:
+    return frame[name].to_numpy() if name in frame else None
