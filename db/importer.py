@@ -125,7 +125,8 @@ def read_header(path: Path, column_map: dict[str, str], required: tuple[str, ...
             f"{path.name}: missing column(s) {', '.join(missing)} (the file has: "
             f"{', '.join(header)}; rename with --map {missing[0]}=YOUR_COLUMN)"
         )
-    duplicated = sorted({c for c in canonical if canonical.count(c) > 1 and c in required + optional})
+    known = required + optional
+    duplicated = sorted({c for c in canonical if canonical.count(c) > 1 and c in known})
     if duplicated:
         raise RecbotError(f"{path.name}: column(s) {', '.join(duplicated)} appear more than once")
     return canonical
@@ -197,24 +198,27 @@ def validate_transactions(chunk: pd.DataFrame, now: datetime, future_tolerance: 
     missing_qty = chunk["quantity"].isna().to_numpy()
     checks.flag(missing_qty, lambda _i: "missing quantity")
     not_number = ~missing_qty & ~np.isfinite(quantity)
-    checks.flag(not_number, lambda i, v=_value(chunk, "quantity"): f"quantity {v(i)!r} is not a number")
+    quantity_text = _value(chunk, "quantity")
+    checks.flag(not_number, lambda i: f"quantity {quantity_text(i)!r} is not a number")
     checks.flag(quantity == 0, lambda _i: "quantity is zero")
 
     amount = None
     if "amount" in chunk:
         amount = pd.to_numeric(chunk["amount"], errors="coerce").to_numpy(dtype=float)
         present = chunk["amount"].notna().to_numpy()
+        amount_text = _value(chunk, "amount")
         checks.flag(present & ~np.isfinite(amount),
-                    lambda i, v=_value(chunk, "amount"): f"amount {v(i)!r} is not a number")
+                    lambda i: f"amount {amount_text(i)!r} is not a number")
 
     occurred = _parse_dates(chunk["occurred_at"], date_format)
     missing_date = chunk["occurred_at"].isna().to_numpy()
     checks.flag(missing_date, lambda _i: "missing occurred_at")
+    date_text = _value(chunk, "occurred_at")
     checks.flag(~missing_date & occurred.isna().to_numpy(),
-                lambda i, v=_value(chunk, "occurred_at"): f"unparseable date {v(i)!r}")
+                lambda i: f"unparseable date {date_text(i)!r}")
     latest = pd.Timestamp(now + future_tolerance)
     checks.flag((occurred > latest).to_numpy(),
-                lambda i, v=_value(chunk, "occurred_at"): f"date {v(i)!r} is in the future")
+                lambda i: f"date {date_text(i)!r} is in the future")
 
     good = ~checks.bad
     clean = pd.DataFrame(

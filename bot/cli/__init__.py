@@ -18,7 +18,8 @@ class RecbotGroup(click.Group):
         except RecbotError as exc:
             raise click.ClickException(str(exc)) from None
         except OperationalError as exc:
-            raise click.ClickException(f"database unreachable or failing: {_first_line(exc)}") from None
+            message = f"database unreachable or failing: {_first_line(exc)}"
+            raise click.ClickException(message) from None
         except DBAPIError as exc:
             raise click.ClickException(f"database error: {_first_line(exc)}") from None
 

@@ -69,7 +69,8 @@ def transactions(ctx: CliContext, file: Path, mappings: tuple[str, ...], skip_in
     )
     if report.rows_rejected:
         _print_rejections(report)
-        click.echo(f"Skipped {report.rows_rejected:,} invalid rows; listed in {report.rejects_path}.")
+        click.echo(f"Skipped {report.rows_rejected:,} invalid rows; "
+                   f"listed in {report.rejects_path}.")
 
 
 def _print_rejections(report: ImportReport) -> None:
