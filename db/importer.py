@@ -13,6 +13,7 @@ import csv
 import gzip
 import hashlib
 import io
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -136,10 +137,12 @@ def read_chunks(path: Path, header: list[str], chunk_rows: int,
                 on_bytes: Callable[[int], None] | None = None) -> Iterator[pd.DataFrame]:
     """Chunks of the file as strings, each with a `_line` column: the line number in the file."""
     raw, text = open_text(path)
-    with raw, text:
+    with raw, text, warnings.catch_warnings():
+        # pandas only warns when the first data line has more fields than the header.
+        warnings.simplefilter("error", pd.errors.ParserWarning)
         reader = pd.read_csv(
             text, header=0, names=header, dtype=str, keep_default_na=False, na_values=[""],
-            skip_blank_lines=False, chunksize=chunk_rows, on_bad_lines="error",
+            skip_blank_lines=False, chunksize=chunk_rows, on_bad_lines="error", index_col=False,
         )
         first_line = 2
         try:
@@ -151,6 +154,9 @@ def read_chunks(path: Path, header: list[str], chunk_rows: int,
                 yield chunk.dropna(how="all", subset=header)
         except pd.errors.ParserError as exc:
             raise RecbotError(f"{path.name}: malformed CSV: {str(exc).strip()}") from None
+        except pd.errors.ParserWarning:
+            raise RecbotError(
+                f"{path.name}: malformed CSV: line 2 has more fields than the header") from None
         except UnicodeDecodeError:
             raise RecbotError(f"{path.name}: not a UTF-8 text file") from None
 

@@ -1,0 +1,80 @@
+"""Customers, products and reps upserts, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from db.importer import ImportRejected
+from db.master_import import import_masters
+from db.models import Customer, RepAssignment, SalesRep
+
+
+def write(tmp_path: Path, name: str, content: str) -> Path:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def load_customers(engine: Engine, tmp_path: Path) -> None:
+    import_masters(engine, write(tmp_path, "c.csv", "customer_id,name,segment\n"
+                                 "C1,Acme,Restaurants\nC2,Bluebird,Hotels\nC3,Cedar,Schools\n"),
+                   "customers")
+
+
+def test_customers_upsert_counts_created_updated_unchanged(engine: Engine, tmp_path: Path) -> None:
+    load_customers(engine, tmp_path)
+    report = import_masters(engine, write(tmp_path, "c2.csv", "customer_id,name,segment\n"
+                                          "C1,Acme,Restaurants\nC2,Bluebird Hotel,Hotels\n"
+                                          "C4,Delta,Offices\n"), "customers")
+
+    assert (report.created, report.updated, report.unchanged) == (1, 1, 1)
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(Customer.external_id, Customer.name)).all())
+    assert names == {"C1": "Acme", "C2": "Bluebird Hotel", "C3": "Cedar", "C4": "Delta"}
+
+
+def test_reps_with_assignments_replace_previous_ones(engine: Engine, tmp_path: Path) -> None:
+    load_customers(engine, tmp_path)
+    header = "email,name,slack_user_id,time_zone,customer_ids\n"
+    import_masters(engine, write(tmp_path, "r.csv", header +
+                                 "Ann@Example.com,Ann,U123,Europe/Berlin,C1;C2\n"), "reps")
+    report = import_masters(engine, write(tmp_path, "r2.csv", header +
+                                          "ann@example.com,Ann,U123,Europe/Berlin,C3\n"), "reps")
+
+    assert report.updated == 1
+    with engine.connect() as conn:
+        rep = conn.execute(select(SalesRep.email, SalesRep.time_zone)).one()
+        assigned = conn.execute(select(Customer.external_id).join(
+            RepAssignment, RepAssignment.customer_id == Customer.id)).scalars().all()
+    assert rep == ("ann@example.com", "Europe/Berlin")
+    assert assigned == ["C3"]
+
+
+def test_reimporting_the_same_reps_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    load_customers(engine, tmp_path)
+    path = write(tmp_path, "r.csv", "email,name,customer_ids\nann@example.com,Ann,C1;C2\n")
+    import_masters(engine, path, "reps")
+
+    report = import_masters(engine, path, "reps")
+
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
+
+
+def test_bad_rep_lines_abort_and_name_the_line(engine: Engine, tmp_path: Path) -> None:
+    load_customers(engine, tmp_path)
+    path = write(tmp_path, "r.csv", "email,name,time_zone,customer_ids\n"
+                                    "ann@example.com,Ann,Mars/Olympus,C1\n"
+                                    "bob@example.com,Bob,UTC,C1;C99\n"
+                                    "not-an-email,Carl,UTC,C2\n"
+                                    "dan@example.com,Dan,UTC,C3\n")
+    with pytest.raises(ImportRejected) as caught:
+        import_masters(engine, path, "reps")
+
+    reasons = {r.line: r.reason for r in caught.value.report.rejections}
+    assert set(reasons) == {2, 3, 4}
+    assert "Mars/Olympus" in reasons[2] and "C99" in reasons[3] and "email" in reasons[4]
+    with engine.connect() as conn:
+        assert conn.execute(select(SalesRep)).first() is None  # Dan's valid line is not written

@@ -1,0 +1,176 @@
+"""Transaction import rules, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+
+from db.errors import RecbotError
+from db.importer import ImportRejected, import_transactions
+from db.models import Base, Customer, Product, Transaction
+
+NOW = datetime(2026, 11, 27, 12, 0)
+GOOD = """customer_id,product_id,quantity,occurred_at,customer_name,product_name,amount
+C1,P1,2,2026-01-05,Acme Foods,Coffee beans,10.5
+C1,P2,1,2026-01-05T08:30:00,Acme Foods,Filters,
+C2,P1,3.5,2026-02-01 10:00:00+01:00,Bluebird Inn,Coffee beans,20
+C2,P1,-1,2026-02-03,Bluebird Inn,Coffee beans,-5
+"""
+
+
+def write(tmp_path: Path, content: str, name: str = "tx.csv") -> Path:
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        with gzip.open(path, "wt", encoding="utf-8") as handle:
+            handle.write(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {t.name: conn.scalar(select(func.count()).select_from(t))
+                for t in Base.metadata.sorted_tables}
+
+
+def test_valid_file_creates_customers_products_and_rows(engine: Engine, tmp_path: Path) -> None:
+    report = import_transactions(engine, write(tmp_path, GOOD), now=NOW)
+
+    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (4, 4, 0)
+    assert (report.customers_created, report.products_created) == (2, 2)
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(Customer.external_id, Customer.name)).all())
+        assert names == {"C1": "Acme Foods", "C2": "Bluebird Inn"}
+        assert conn.scalar(select(Product.name).where(Product.external_id == "P2")) == "Filters"
+        rows = conn.execute(
+            select(Customer.external_id, Transaction.quantity, Transaction.amount,
+                   Transaction.occurred_at)
+            .join(Customer).order_by(Transaction.occurred_at, Transaction.quantity)
+        ).all()
+    assert rows[0] == ("C1", 2.0, 10.5, datetime(2026, 1, 5))
+    assert rows[1] == ("C1", 1.0, None, datetime(2026, 1, 5, 8, 30))  # no amount stays NULL
+    assert rows[2] == ("C2", 3.5, 20.0, datetime(2026, 2, 1, 9, 0))  # offset converted to UTC
+    assert rows[3][1] == -1.0  # a return is kept and reduces the pair's total
+
+
+def test_malformed_file_writes_nothing_and_reports_every_bad_line(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import_transactions(engine, write(tmp_path, GOOD, "first.csv"), now=NOW)
+    before = table_counts(engine)
+    bad = write(tmp_path, """customer_id,product_id,quantity,occurred_at,amount
+C9,P9,2,2026-01-05,1
+C9,,2,2026-01-05,
+
+C9,P9,abc,2026-01-06,
+C9,P9,0,2026-01-07,
+C9,P9,1,last tuesday,
+C9,P9,3,2031-01-01,x
+""")
+    with pytest.raises(ImportRejected) as caught:
+        import_transactions(engine, bad, now=NOW)
+
+    reasons = {r.line: r.reason for r in caught.value.report.rejections}
+    assert reasons == {
+        3: "missing product_id",
+        5: "quantity 'abc' is not a number",  # line 4 is blank and skipped, numbering holds
+        6: "quantity is zero",
+        7: "unparseable date 'last tuesday'",
+        8: "amount 'x' is not a number; date '2031-01-01' is in the future",
+    }
+    assert "nothing was imported" in str(caught.value)
+    assert table_counts(engine) == before  # not even the new customer C9 or a batch row
+
+
+def test_skip_invalid_imports_good_rows_and_writes_rejects(engine: Engine, tmp_path: Path) -> None:
+    bad = write(tmp_path, "customer_id,product_id,quantity,occurred_at\nC1,P1,2,2026-01-05\n"
+                          "C1,P1,zero,2026-01-05\nC2,P2,1,2026-01-06\n")
+    rejects = tmp_path / "rejects.csv"
+
+    report = import_transactions(engine, bad, skip_invalid=True, rejects_path=rejects, now=NOW)
+
+    assert (report.rows_imported, report.rows_rejected) == (2, 1)
+    assert rejects.read_text().splitlines() == ["line,reason", "3,quantity 'zero' is not a number"]
+    assert table_counts(engine)["transactions"] == 2
+
+
+def test_same_file_twice_adds_nothing(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    first = import_transactions(engine, path, now=NOW)
+    after_first = table_counts(engine)
+
+    second = import_transactions(engine, path, now=NOW)
+
+    assert second.already_imported_at is not None
+    assert second.batch_id == first.batch_id
+    assert second.rows_imported == 0
+    assert table_counts(engine) == after_first
+
+
+def test_column_map_and_gzip(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path, "InvoiceDate,CustomerID,StockCode,Quantity,Country\n"
+                           "2026-03-01,17850,85123A,6,United Kingdom\n", "retail.csv.gz")
+
+    report = import_transactions(
+        engine, path, column_map={"CustomerID": "customer_id", "StockCode": "product_id",
+                                  "Quantity": "quantity", "InvoiceDate": "occurred_at"}, now=NOW)
+
+    assert report.rows_imported == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(Customer.external_id, Customer.name)).one() == ("17850", "17850")
+
+
+def test_custom_date_format(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path, "customer_id,product_id,quantity,occurred_at\nC1,P1,1,12/1/2025 8:26\n")
+
+    import_transactions(engine, path, date_format="%m/%d/%Y %H:%M", now=NOW)
+
+    with engine.connect() as conn:
+        assert conn.scalar(select(Transaction.occurred_at)) == datetime(2025, 12, 1, 8, 26)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("customer,product_id,quantity,occurred_at\n", r"missing column\(s\) customer_id"),
+        ("", "the file is empty"),
+        ("customer_id,product_id,quantity,occurred_at\nC1,P1,1,2026-01-01,extra,cols\n",
+         "malformed CSV"),
+    ],
+)
+def test_unusable_files_get_one_clear_error(engine: Engine, tmp_path: Path, content: str,
+                                            message: str) -> None:
+    with pytest.raises(RecbotError, match=message):
+        import_transactions(engine, write(tmp_path, content), now=NOW)
+    assert table_counts(engine)["import_batches"] == 0
+
+
+def test_stored_times_compare_exactly_with_bound_datetimes(engine: Engine, tmp_path: Path) -> None:
+    """A row at exactly the cut-off must not count as before it (string storage on SQLite)."""
+    import_transactions(engine, write(tmp_path, "customer_id,product_id,quantity,occurred_at\n"
+                                                "C1,P1,1,2026-10-01 00:00:00\n"), now=NOW)
+    with engine.connect() as conn:
+        before = conn.scalar(select(func.count()).select_from(Transaction)
+                             .where(Transaction.occurred_at < datetime(2026, 10, 1)))
+        at = conn.scalar(select(func.count()).select_from(Transaction)
+                         .where(Transaction.occurred_at == datetime(2026, 10, 1)))
+    assert (before, at) == (0, 1)
+
+
+def test_chunked_import_matches_single_chunk(engine: Engine, tmp_path: Path) -> None:
+    lines = ["customer_id,product_id,quantity,occurred_at"]
+    lines += [f"C{i % 7},P{i % 11},{1 + i % 3},2026-01-{1 + i % 28:02d}" for i in range(500)]
+    report = import_transactions(engine, write(tmp_path, "\n".join(lines) + "\n"),
+                                 chunk_rows=37, now=NOW)
+
+    assert report.rows_imported == 500
+    with engine.connect() as conn:
+        total = conn.scalar(text("SELECT SUM(quantity) FROM transactions"))
+        customers = conn.scalar(select(func.count()).select_from(Customer))
+    assert total == sum(1 + i % 3 for i in range(500))
+    assert customers == 7
