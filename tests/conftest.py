@@ -20,6 +20,11 @@ from db.session import make_engine
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI") and not os.environ.get("TEST_DATABASE_URL"):
+        raise pytest.UsageError("CI must test PostgreSQL too: set TEST_DATABASE_URL")
+
+
 def _reset_postgres(engine: Engine) -> None:
     with engine.begin() as conn:
         meta = MetaData()

@@ -1,0 +1,31 @@
+# Quickstart targets. Each one creates .venv and installs what it needs on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench-import clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[$*]'
+	touch $@
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+demo: $(VENV)/.installed  ## make the embedded SQLite database, load demo data, show it
+	$(BIN)/recbot demo
+
+test: $(VENV)/.installed-test  ## run the test suite (also on PostgreSQL when TEST_DATABASE_URL is set)
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+bench-import: $(VENV)/.installed-bench  ## 10M-row import benchmark (see bench/RESULTS.md)
+	bash bench/import_10m.sh
+
+clean:
+	rm -rf $(VENV) recbot.db recbot.db-* demo-data
