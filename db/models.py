@@ -183,3 +183,37 @@ class ColdStartRecommendation(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(String(256))
+
+
+# --- Slack (issue #4): feedback from reps, and indexes for customer lookup ----------------------
+
+
+class Feedback(Base):
+    """A rep's 👍 (+1) or 👎 (-1) on one product for one customer; a 👎 hides it in answers.
+
+    One row per (customer, product, Slack user): voting again replaces that user's vote.
+    """
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+    vote: Mapped[int] = mapped_column(Integer)
+    model_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint(
+            "customer_id", "product_id", "slack_user_id",
+            name="uq_feedback_customer_product_user",
+        ),
+    )
+
+
+# Case-insensitive exact lookups of `/recommend <name or id>` stay index reads.
+Index("ix_customers_lower_name", func.lower(Customer.__table__.c.name))
+Index("ix_customers_lower_external_id", func.lower(Customer.__table__.c.external_id))

@@ -41,6 +41,9 @@ def _register() -> None:
 
     for module in (db_commands, import_commands, generate_command, demo_command):
         module.register(cli)
+    from bot.cli import serve_command
+
+    serve_command.register(cli)
 
 
 _register()

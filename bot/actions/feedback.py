@@ -1,0 +1,33 @@
+"""👍 / 👎 on a product (a 👎 hides it for that customer), and the admin's "Unhide"."""
+
+from __future__ import annotations
+
+from slack_bolt import BoltContext, Respond
+
+from bot.actions.values import button_value, user_id
+from bot.answers import unhide_reply, vote_reply
+
+
+def _vote(body: dict, respond: Respond, context: BoltContext, vote: int) -> None:
+    value = button_value(body)
+    if value is None or value.product_id is None:
+        return
+    reply = vote_reply(context["deps"], user_id(body), value.customer_id, value.product_id,
+                       vote, value.n, value.new_only)
+    respond(replace_original=True, **reply.payload())
+
+
+def vote_up(body: dict, respond: Respond, context: BoltContext) -> None:
+    _vote(body, respond, context, +1)
+
+
+def vote_down(body: dict, respond: Respond, context: BoltContext) -> None:
+    _vote(body, respond, context, -1)
+
+
+def unhide_product(body: dict, respond: Respond, context: BoltContext) -> None:
+    value = button_value(body)
+    if value is None or value.product_id is None:
+        return
+    reply = unhide_reply(context["deps"], user_id(body), value.customer_id, value.product_id)
+    respond(replace_original=True, **reply.payload())

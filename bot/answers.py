@@ -1,0 +1,183 @@
+"""From a rep's request to a Reply: access rules, lookup, the keyed reads, and DB faults."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import ParamSpec
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
+
+from bot import blocks
+from bot.blocks import Answer, Reply
+from bot.deps import Deps
+from bot.mrkdwn import escape
+from bot.parsing import MAX_N, MAX_TEXT, Request, parse
+from db import queries
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+DB_FAULTS = (OperationalError, DBAPIError, PoolTimeout)
+
+
+def guarded(fn: Callable[P, Reply]) -> Callable[P, Reply]:
+    """Turn a database outage into the polite 'temporarily unavailable' reply."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Reply:
+        try:
+            return fn(*args, **kwargs)
+        except DB_FAULTS as exc:
+            log.warning("database unavailable in %s: %s", fn.__name__, type(exc).__name__)
+            return blocks.message(blocks.UNAVAILABLE)
+
+    return wrapper
+
+
+def allowed_ids(session: Session, deps: Deps, user_id: str) -> frozenset[int] | None:
+    """None when the user may see every customer; else the ids assigned to them."""
+    if not deps.settings.restrict_to_assigned or deps.is_admin(user_id):
+        return None
+    return queries.assigned_customer_ids(session, user_id)
+
+
+def may_see(session: Session, deps: Deps, user_id: str, customer_id: int) -> bool:
+    if not deps.settings.restrict_to_assigned or deps.is_admin(user_id):
+        return True
+    return queries.is_assigned(session, user_id, customer_id)
+
+
+@guarded
+def command_reply(deps: Deps, user_id: str, text: str | None) -> Reply:
+    """The whole answer to `/recommend <text>`."""
+    request = parse(text)
+    if request.kind == "help":
+        return blocks.help_reply()
+    if request.kind == "too_long":
+        return blocks.message(f"That is longer than any customer name or id ({MAX_TEXT} "
+                              "characters at most). Try `/recommend help`.")
+    if request.kind == "bad_n":
+        return blocks.message(f"The number of products must be from 1 to {MAX_N}.")
+    with deps.session() as session:
+        if request.kind == "status":
+            return blocks.status_reply(queries.live_model(session), deps.next_retrain())
+        if request.kind == "hidden":
+            return _hidden(session, deps, user_id, request.query)
+        return _recommend(session, deps, user_id, request)
+
+
+def _find(session: Session, deps: Deps, user_id: str, request: Request) -> queries.Match:
+    allowed = allowed_ids(session, deps, user_id)
+    if request.alt_query:
+        exact = queries.find_customer(session, request.alt_query, deps.names, allowed)
+        if exact.kind == "one" and exact.customers[0].name.lower() == request.alt_query.lower():
+            return exact
+    return queries.find_customer(session, request.query, deps.names, allowed)
+
+
+def _recommend(session: Session, deps: Deps, user_id: str, request: Request) -> Reply:
+    match = _find(session, deps, user_id, request)
+    restricted = allowed_ids(session, deps, user_id) is not None
+    if match.kind == "not_yours":
+        return blocks.not_yours_reply()
+    if match.kind == "none":
+        return blocks.no_match_reply(request.query, match.closest, restricted)
+    if match.kind == "many":
+        return blocks.choices_reply(request.query, match, request.n, request.new_only)
+    note = f"Showing at most {MAX_N} per section." if request.n_capped else ""
+    return answer_for(session, deps, match.customers[0].id, request.n, request.new_only,
+                      note=note)
+
+
+def answer_for(
+    session: Session, deps: Deps, customer_id: int, n: int, new_only: bool,
+    interactive: bool = True, shared_by: str = "", note: str = "",
+) -> Reply:
+    """The recommendation message for one customer (access already checked)."""
+    customer = queries.customer_by_id(session, customer_id)
+    model = queries.live_model(session)
+    if customer is None:
+        return blocks.message("That customer no longer exists.")
+    if model is None:
+        return blocks.status_reply(None, None)
+    summary = queries.account_summary(session, customer.id, deps.now())
+    picks = queries.picks(session, model.id, customer.id)
+    n = max(1, min(n, MAX_N))
+    if picks["all"] or picks["new"]:
+        new_ids = {p.product_id for p in picks["new"]}
+        reorder = [p for p in picks["all"] if p.product_id not in new_ids][:n]
+        answer = Answer(customer, summary, model, reorder, picks["new"][:n], n, new_only,
+                        note=note)
+    else:
+        segment, cold = queries.cold_start_picks(session, model.id, customer.segment, customer.id)
+        answer = Answer(customer, summary, model, [], cold[:n], n, new_only, cold_start=True,
+                        cold_segment=segment, note=note)
+    return blocks.answer_reply(answer, interactive=interactive, shared_by=shared_by)
+
+
+def _hidden(session: Session, deps: Deps, user_id: str, query: str) -> Reply:
+    if not deps.is_admin(user_id):
+        return blocks.message("Only recbot admins can list or unhide 👎'd products.")
+    match = queries.find_customer(session, query, deps.names)
+    if match.kind != "one":
+        return blocks.no_match_reply(query, match.closest, restricted=False)
+    customer = match.customers[0]
+    return blocks.hidden_reply(customer, queries.hidden_products(session, customer.id))
+
+
+@guarded
+def picked_reply(deps: Deps, user_id: str, customer_id: int, n: int, new_only: bool,
+                 interactive: bool = True) -> Reply:
+    """The answer for a customer chosen from buttons or shared: access is checked again."""
+    with deps.session() as session:
+        if not may_see(session, deps, user_id, customer_id):
+            return blocks.not_yours_reply()
+        shared_by = "" if interactive else user_id
+        return answer_for(session, deps, customer_id, n, new_only, interactive, shared_by)
+
+
+@guarded
+def vote_reply(deps: Deps, user_id: str, customer_id: int, product_id: int, vote: int,
+               n: int, new_only: bool) -> Reply:
+    """Store a 👍/👎 and return the refreshed answer (a 👎'd product is gone from it)."""
+    with deps.session() as session:
+        if not may_see(session, deps, user_id, customer_id):
+            return blocks.not_yours_reply()
+        name = queries.product_name(session, product_id)
+        if name is None or queries.customer_by_id(session, customer_id) is None:
+            return blocks.message("That product or customer no longer exists.")
+        model = queries.live_model(session)
+        queries.record_feedback(session, customer_id, product_id, user_id, vote,
+                                model.id if model else None)
+        what = "👍 noted for" if vote > 0 else "👎 noted: hidden from now on:"
+        note = f"{what} {escape(name, 120)}"
+        return answer_for(session, deps, customer_id, n, new_only, note=note)
+
+
+@guarded
+def unhide_reply(deps: Deps, user_id: str, customer_id: int, product_id: int) -> Reply:
+    if not deps.is_admin(user_id):
+        return blocks.message("Only recbot admins can unhide products.")
+    with deps.session() as session:
+        queries.unhide(session, customer_id, product_id)
+        customer = queries.customer_by_id(session, customer_id)
+        if customer is None:
+            return blocks.message("That customer no longer exists.")
+        return blocks.hidden_reply(customer, queries.hidden_products(session, customer_id))
+
+
+def home_view(deps: Deps, user_id: str, max_accounts: int = 25) -> dict:
+    """The App Home tab; a database outage shows the 'unavailable' text there."""
+    try:
+        with deps.session() as session:
+            accounts = queries.rep_customers(session, user_id)
+            model = queries.live_model(session)
+            shown = accounts[:max_accounts]
+            top = queries.top_picks_for(session, model.id, [c.id for c in shown]) if model else {}
+            return blocks.home_view(shown, top, model, len(accounts))
+    except DB_FAULTS as exc:
+        log.warning("database unavailable for App Home: %s", type(exc).__name__)
+        return {"type": "home", "blocks": [blocks.message(blocks.UNAVAILABLE).blocks[0]]}

@@ -1,0 +1,35 @@
+"""What listeners need besides the Slack request: put into Bolt's context by bot.app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.queries import CustomerNames
+from db.settings import SlackSettings
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class Deps:
+    sessions: sessionmaker[Session]
+    settings: SlackSettings
+    names: CustomerNames = field(default_factory=CustomerNames)
+    now: Callable[[], datetime] = _utcnow
+    # The scheduler issue plugs in the next retrain time; None shows "not scheduled".
+    next_retrain: Callable[[], datetime | None] = lambda: None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.settings.admin_user_ids

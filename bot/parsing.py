@@ -1,0 +1,62 @@
+"""What a rep typed after `/recommend`, as a small request object."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+DEFAULT_N = 5
+MAX_N = 10
+MAX_TEXT = 200
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: Literal["help", "status", "hidden", "recommend", "too_long", "bad_n"]
+    query: str = ""
+    n: int = DEFAULT_N
+    new_only: bool = False
+    n_capped: bool = False
+    # The text with a trailing number kept, for names that end in one ("Harbor Cafe 12").
+    alt_query: str = ""
+
+
+def clean(text: str | None) -> str:
+    """NFKC, no control characters (PostgreSQL rejects NUL), single spaces."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in " \t\n")
+    return " ".join(text.split())
+
+
+def parse(text: str | None) -> Request:
+    """`<customer> [n] [new]` (the two options in either order), or help/status/hidden.
+
+    A trailing 1-99 is the count; a zero-padded or larger number stays part of the name.
+    """
+    text = clean(text)
+    if len(text) > MAX_TEXT:
+        return Request("too_long")
+    words = text.split(" ") if text else []
+    first = words[0].lower() if words else ""
+    if not words or (first == "help" and len(words) == 1):
+        return Request("help")
+    if first == "status" and len(words) == 1:
+        return Request("status")
+    if first == "hidden" and len(words) > 1:
+        return Request("hidden", query=" ".join(words[1:]))
+    n, new_only, alt = None, False, ""
+    while len(words) > 1:
+        last = words[-1]
+        if last.lower() == "new" and not new_only:
+            new_only = True
+        elif n is None and re.fullmatch(r"[1-9][0-9]?", last):
+            n, alt = int(last), " ".join(words)
+        elif n is None and last == "0":
+            return Request("bad_n")
+        else:
+            break
+        words.pop()
+    n = DEFAULT_N if n is None else n
+    return Request("recommend", " ".join(words), min(n, MAX_N), new_only, n > MAX_N, alt)
