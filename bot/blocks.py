@@ -79,10 +79,10 @@ def message(text: str) -> Reply:
 def help_reply() -> Reply:
     usage = (
         f"*How to use {COMMAND}*\n"
-        f"• `{COMMAND} <customer>`: what to offer that account and why (name or id; "
+        f"• `{COMMAND} &lt;customer&gt;`: what to offer that account and why (name or id; "
         "partial names and small typos are fine)\n"
-        f"• `{COMMAND} <customer> 10`: show up to 10 products per section\n"
-        f"• `{COMMAND} <customer> new`: only products the account has never bought\n"
+        f"• `{COMMAND} &lt;customer&gt; 10`: show up to 10 products per section\n"
+        f"• `{COMMAND} &lt;customer&gt; new`: only products the account has never bought\n"
         f"• `{COMMAND} status`: the model behind the answers\n"
         f"• `{COMMAND} help`: this message\n"
         "Answers are visible only to you until you press *Share in channel*. "
@@ -217,7 +217,7 @@ def home_view(
 ) -> dict:
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Your accounts"}},
-        _context(f"Type `{COMMAND} <customer>` in any channel for the full answer, or "
+        _context(f"Type `{COMMAND} &lt;customer&gt;` in any channel for the full answer, or "
                  f"`{COMMAND} help`."),
         {"type": "divider"},
     ]
@@ -226,7 +226,7 @@ def home_view(
     elif not accounts:
         blocks.append(_section("No accounts are assigned to you yet. Ask an admin to link your "
                                "Slack user to your sales-rep record; meanwhile "
-                               f"`{COMMAND} <customer>` works for any account you may see."))
+                               f"`{COMMAND} &lt;customer&gt;` works for any account you may see."))
     for c in accounts:
         picks = top.get(c.id, [])
         lines = "\n".join(f"• {escape(p.name, 80)}: {escape(p.reason, 120)}" for p in picks)
@@ -234,7 +234,7 @@ def home_view(
                                + (lines or "_No picks yet (new account)._")))
     if total_accounts > len(accounts):
         blocks.append(_context(f"Showing {len(accounts)} of {total_accounts} accounts. "
-                               f"Use `{COMMAND} <customer>` for the others."))
+                               f"Use `{COMMAND} &lt;customer&gt;` for the others."))
     if model is not None:
         blocks.append(_context(f"Model v{model.id} · trained {_day(model.trained_at)}"))
     return {"type": "home", "blocks": blocks[:100]}

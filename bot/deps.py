@@ -31,5 +31,9 @@ class Deps:
         with self.sessions() as session:
             yield session
 
+    def __deepcopy__(self, memo: dict) -> Deps:
+        # Bolt deep-copies the context for lazy listeners; this is a shared service, not data.
+        return self
+
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.settings.admin_user_ids

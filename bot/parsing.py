@@ -46,17 +46,19 @@ def parse(text: str | None) -> Request:
         return Request("status")
     if first == "hidden" and len(words) > 1:
         return Request("hidden", query=" ".join(words[1:]))
-    n, new_only, alt = None, False, ""
+    n, new_only, number = None, False, ""
     while len(words) > 1:
         last = words[-1]
         if last.lower() == "new" and not new_only:
             new_only = True
         elif n is None and re.fullmatch(r"[1-9][0-9]?", last):
-            n, alt = int(last), " ".join(words)
+            n, number = int(last), last
         elif n is None and last == "0":
             return Request("bad_n")
         else:
             break
         words.pop()
     n = DEFAULT_N if n is None else n
-    return Request("recommend", " ".join(words), min(n, MAX_N), new_only, n > MAX_N, alt)
+    query = " ".join(words)
+    alt = f"{query} {number}" if number else ""
+    return Request("recommend", query, min(n, MAX_N), new_only, n > MAX_N, alt)

@@ -39,7 +39,7 @@ class Gunicorn(BaseApplication):
     line from the master); each worker gets fresh database connections after the fork."""
 
     def __init__(self, wsgi: WsgiApp, options: dict, after_fork: Callable[[], None]) -> None:
-        self.wsgi, self.options, self.after_fork = wsgi, options, after_fork
+        self.wsgi_app, self.options, self.after_fork = wsgi, options, after_fork
         super().__init__()
 
     def load_config(self) -> None:
@@ -48,7 +48,7 @@ class Gunicorn(BaseApplication):
         self.cfg.set("post_fork", lambda _server, _worker: self.after_fork())
 
     def load(self) -> WsgiApp:
-        return self.wsgi
+        return self.wsgi_app
 
 
 def gunicorn_options(port: int, workers: int, threads: int, host: str = "0.0.0.0") -> dict:

@@ -18,6 +18,8 @@ def button_value(body: dict) -> ButtonValue | None:
     """The clicked button's value, or None when it is missing or malformed."""
     try:
         raw = json.loads(body["actions"][0]["value"])
+        if not isinstance(raw, dict):
+            return None
         product = raw.get("p")
         return ButtonValue(
             customer_id=int(raw["c"]),

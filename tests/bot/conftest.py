@@ -80,7 +80,7 @@ def start_server(deps: Deps, standin: SlackStandIn):
     app = build_app(settings, deps.sessions, deps=deps)
     server = make_server("127.0.0.1", 0, make_wsgi(app, deps.sessions),
                          server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server, LiveServer(f"http://127.0.0.1:{server.server_port}", standin, deps)
 
 

@@ -78,7 +78,8 @@ def test_several_matches_offer_buttons(deps: Deps) -> None:
 
 def test_at_most_five_choices(deps: Deps, filled) -> None:
     with Session(filled) as s:
-        s.add_all(Customer(external_id=f"X{i}", name=f"Zeta Foods {i}") for i in range(9))
+        s.add_all(Customer(id=100 + i, external_id=f"X{i}", name=f"Zeta Foods {i}")
+                  for i in range(9))
         s.commit()
     sent = run(deps, "zeta")
     assert len(sent["blocks"][1]["elements"]) == 5

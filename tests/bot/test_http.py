@@ -1,0 +1,116 @@
+"""The real HTTP endpoint (Bolt's WSGI handler + /healthz) with Slack-signed requests, and the
+Slack stand-in receiving every Web API and response_url call."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from bot import blocks
+from tests.bot import fixtures
+from tests.bot.conftest import SECRET, LiveServer
+from tests.bot.doubles import all_text, section_titles
+from tests.bot.signing import (
+    action_body,
+    command_body,
+    event_body,
+    get,
+    post,
+    signed_command,
+    signed_headers,
+)
+
+
+def test_signed_recommend_returns_the_answer_in_one_round_trip(live: LiveServer) -> None:
+    status, reply = signed_command(live.url, SECRET, "acme bistro", fixtures.REP_A,
+                                   live.standin.response_url())
+    assert status == 200
+    assert reply["response_type"] == "ephemeral"
+    assert reply["blocks"][0]["text"]["text"] == "Acme Bistro"
+    assert section_titles(reply["blocks"]) == ["*Likely to reorder*", "*New for this customer*"]
+    # answered in the ack: nothing went to response_url or the Web API besides start-up
+    assert live.standin.calls_to("response_url") == []
+    assert [c.method for c in live.standin.calls] == ["auth.test", "auth.test"]
+
+
+def test_start_up_auth_test_went_to_the_stand_in_with_the_token(live: LiveServer) -> None:
+    call = live.standin.calls_to("auth.test")[0]
+    assert call.token == live.deps.settings.bot_token
+
+
+@pytest.mark.parametrize("case", ["missing", "wrong_secret", "stale", "future", "tampered"])
+def test_bad_signatures_get_401_and_do_nothing(live: LiveServer, case: str) -> None:
+    body = command_body("acme bistro", fixtures.REP_A, live.standin.response_url())
+    headers = {
+        "missing": {},
+        "wrong_secret": signed_headers("not-the-secret", body),
+        "stale": signed_headers(SECRET, body, timestamp=int(time.time()) - 6 * 60),
+        "future": signed_headers(SECRET, body, timestamp=int(time.time()) + 6 * 60),
+        "tampered": signed_headers(SECRET, body),
+    }[case]
+    if case == "tampered":
+        body = body.replace(b"acme", b"acmf")
+    before = len(live.standin.calls)
+    status, data = post(f"{live.url}/slack/events", body, headers)
+    assert status == 401
+    assert b"Acme" not in data
+    assert len(live.standin.calls) == before
+
+
+def test_signature_just_inside_the_window_is_accepted(live: LiveServer) -> None:
+    body = command_body("help", fixtures.REP_A, live.standin.response_url())
+    status, _ = post(f"{live.url}/slack/events", body,
+                     signed_headers(SECRET, body, timestamp=int(time.time()) - 4 * 60))
+    assert status == 200
+
+
+def test_share_button_posts_visibly_to_response_url(live: LiveServer) -> None:
+    body = action_body(blocks.SHARE, blocks.value(c=1, n=5, new=False), fixtures.REP_A,
+                       live.standin.response_url("share"))
+    status, _ = post(f"{live.url}/slack/events", body, signed_headers(SECRET, body))
+    assert status == 200
+    [call] = live.standin.wait_for("response_url")
+    assert call.path == "/response/share"
+    assert call.params["response_type"] == "in_channel"
+    assert call.params["replace_original"] is False
+    assert "Likely to reorder" in all_text(call.params["blocks"])
+
+
+def test_vote_down_via_http_hides_the_product(live: LiveServer) -> None:
+    body = action_body(blocks.VOTE_DOWN, blocks.value(c=1, p=3, n=5, new=False),
+                       fixtures.REP_A, live.standin.response_url("vote"))
+    assert post(f"{live.url}/slack/events", body, signed_headers(SECRET, body))[0] == 200
+    [call] = live.standin.wait_for("response_url")
+    assert call.params["replace_original"] is True
+    _, reply = signed_command(live.url, SECRET, "acme bistro", fixtures.REP_A,
+                              live.standin.response_url())
+    assert "Dairy item 03" not in all_text(reply["blocks"])
+    assert "Dairy item 02" in all_text(reply["blocks"])
+
+
+def test_app_home_opened_publishes_the_view(live: LiveServer) -> None:
+    body = event_body({"type": "app_home_opened", "user": fixtures.REP_A, "tab": "home",
+                       "channel": "D0HOME", "event_ts": "1"})
+    status, _ = post(f"{live.url}/slack/events", body, signed_headers(SECRET, body),
+                     content_type="application/json")
+    assert status == 200
+    [call] = live.standin.wait_for("views.publish")
+    assert call.params["user_id"] == fixtures.REP_A
+    assert call.token == live.deps.settings.bot_token
+    view = call.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["type"] == "home" and "Acme Bistro" in all_text(view["blocks"])
+
+
+def test_healthz_reports_database_and_live_model(live: LiveServer) -> None:
+    status, data = get(f"{live.url}/healthz")
+    assert status == 200
+    assert json.loads(data) == {"ok": True, "database": "ok", "live_model": {
+        "id": fixtures.LIVE_ID, "arch": "ncf", "trained_at": "2026-11-20T00:00:00"}}
+
+
+def test_other_paths_are_404(live: LiveServer) -> None:
+    assert get(f"{live.url}/")[0] == 404
+    assert post(f"{live.url}/other", b"x", {})[0] == 404
