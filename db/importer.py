@@ -15,12 +15,15 @@ import hashlib
 import io
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -34,7 +37,6 @@ MAX_NAME_LENGTH = 256
 DEFAULT_CHUNK_ROWS = 250_000
 DEFAULT_FUTURE_TOLERANCE = timedelta(days=1)
 KEPT_REJECTS = 1000  # how many rejects an aborted import keeps in memory to report
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # the format SQLAlchemy itself stores on SQLite
 
 
 @dataclass(frozen=True)
@@ -229,17 +231,17 @@ def validate_transactions(chunk: pd.DataFrame, now: datetime, future_tolerance: 
     good = ~checks.bad
     clean = pd.DataFrame(
         {
-            "customer_id": chunk["customer_id"].to_numpy()[good],
-            "product_id": chunk["product_id"].to_numpy()[good],
+            "customer_id": chunk["customer_id"][good],
+            "product_id": chunk["product_id"][good],
             "quantity": quantity[good],
             "amount": amount[good] if amount is not None else np.nan,
-            "occurred_at": occurred.to_numpy()[good],
+            "occurred_at": occurred[good],
         }
     )
     for column in ("customer_name", "product_name"):
         if column in chunk:
-            clean[column] = chunk[column].str.strip().str.slice(0, MAX_NAME_LENGTH).to_numpy()[good]
-    return clean, checks.rejections()
+            clean[column] = chunk[column][good].str.strip().str.slice(0, MAX_NAME_LENGTH)
+    return clean.reset_index(drop=True), checks.rejections()
 
 
 def _parse_dates(values: pd.Series, date_format: str | None) -> pd.Series:
@@ -256,34 +258,41 @@ class _Dimension:
         self.ids: dict[str, int] = {}
         self.created = 0
 
-    def resolve(self, conn: Connection, external_ids: np.ndarray,
-                names: np.ndarray | None) -> np.ndarray:
-        unknown = pd.unique(external_ids[~pd.Series(external_ids).isin(self.ids).to_numpy()])
-        if len(unknown):
-            self._load_or_create(conn, unknown, external_ids, names)
-        return pd.Series(external_ids).map(self.ids).to_numpy(dtype=np.int64)
+    def resolve(self, conn: Connection, external_ids: pd.Series,
+                names: pd.Series | None) -> np.ndarray:
+        """Database ids for `external_ids`, creating the ones not seen before."""
+        codes, uniques = pd.factorize(external_ids)
+        unique_ids = uniques.tolist()
+        unknown = [e for e in unique_ids if e not in self.ids]
+        if unknown:
+            self._load(conn, unknown)
+            missing = [e for e in unknown if e not in self.ids]
+            if missing:
+                _, first = np.unique(codes, return_index=True)
+                name_of = dict(zip(unique_ids, names.to_numpy()[first], strict=True)) \
+                    if names is not None else {}
+                self._create(conn, missing, name_of)
+        lookup = np.fromiter((self.ids[e] for e in unique_ids), dtype=np.int64,
+                             count=len(unique_ids))
+        return lookup[codes]
 
-    def _load_or_create(self, conn: Connection, unknown: np.ndarray, external_ids: np.ndarray,
-                        names: np.ndarray | None) -> None:
+    def _load(self, conn: Connection, external_ids: list[str]) -> None:
         table = self.model.__table__
-        for batch in _batches(list(unknown), 5000):
+        for batch in _batches(external_ids, 5000):
             rows = conn.execute(select(table.c.external_id, table.c.id)
                                 .where(table.c.external_id.in_(batch)))
             self.ids.update(dict(rows.all()))
-        missing = [e for e in unknown if e not in self.ids]
-        if not missing:
-            return
-        name_of: dict[str, str] = {}
-        if names is not None:
-            frame = pd.DataFrame({"e": external_ids, "n": names}).dropna()
-            name_of = frame.drop_duplicates("e").set_index("e")["n"].to_dict()
-        for batch in _batches(missing, 5000):
-            conn.execute(insert(table), [{"external_id": e, "name": name_of.get(e, e)}
-                                         for e in batch])
-            rows = conn.execute(select(table.c.external_id, table.c.id)
-                                .where(table.c.external_id.in_(batch)))
-            self.ids.update(dict(rows.all()))
-        self.created += len(missing)
+
+    def _create(self, conn: Connection, external_ids: list[str], name_of: dict) -> None:
+        table = self.model.__table__
+        for batch in _batches(external_ids, 5000):
+            conn.execute(insert(table), [
+                {"external_id": e, "name": name_of.get(e) if isinstance(name_of.get(e), str)
+                 and name_of.get(e) else e}
+                for e in batch
+            ])
+        self._load(conn, external_ids)
+        self.created += len(external_ids)
 
 
 def _batches(items: list, size: int) -> Iterator[list]:
@@ -294,22 +303,65 @@ def _batches(items: list, size: int) -> Iterator[list]:
 _INSERT_COLUMNS = ("customer_id", "product_id", "quantity", "amount", "occurred_at", "batch_id")
 
 
-def _write_rows(conn: Connection, rows: pd.DataFrame) -> None:
-    if conn.dialect.name == "postgresql":
-        _copy_postgres(conn, rows)
-    else:
-        _executemany(conn, rows)
+class _RowWriter:
+    """Writes typed rows. On PostgreSQL each chunk is COPied by a worker thread, so the server
+    loads one chunk while this process parses and checks the next; call wait() before using
+    the connection for anything else."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+        self.worker = ThreadPoolExecutor(max_workers=1) if self.postgres else None
+        self.pending: Future | None = None
+
+    def write(self, rows: pd.DataFrame) -> None:
+        self.wait()
+        if self.worker is not None:
+            self.pending = self.worker.submit(_copy_postgres, self.conn, rows)
+        else:
+            _executemany(self.conn, rows)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def __enter__(self) -> _RowWriter:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            self.wait()
+        finally:
+            if self.worker is not None:
+                self.worker.shutdown()
+
+
+def _timestamp_strings(values: np.ndarray) -> np.ndarray:
+    """'YYYY-MM-DD HH:MM:SS.ffffff', vectorised: the exact text SQLAlchemy stores on SQLite, so
+    stored values and bound datetimes compare correctly as strings; PostgreSQL parses it too."""
+    text = np.datetime_as_string(values.astype("datetime64[us]"), unit="us")
+    chars = text.astype("U26").view(np.uint32).reshape(len(text), 26).copy()
+    chars[:, 10] = ord(" ")  # the ISO 'T' separator
+    return chars.view("U26").ravel()
 
 
 def _copy_postgres(conn: Connection, rows: pd.DataFrame) -> None:
-    buffer = io.StringIO()
-    rows.to_csv(buffer, sep="\t", header=False, index=False, na_rep="\\N",
-                date_format="%Y-%m-%d %H:%M:%S.%f", columns=list(_INSERT_COLUMNS))
+    table = pa.table({
+        "customer_id": pa.array(rows["customer_id"].to_numpy()),
+        "product_id": pa.array(rows["product_id"].to_numpy()),
+        "quantity": pa.array(rows["quantity"].to_numpy()),
+        "amount": pa.array(rows["amount"].to_numpy(), from_pandas=True),  # NaN -> empty -> NULL
+        "occurred_at": pa.array(rows["occurred_at"].to_numpy().astype("datetime64[us]")),
+        "batch_id": pa.array(rows["batch_id"].to_numpy()),
+    })
+    payload = pa.BufferOutputStream()
+    pa_csv.write_csv(table, payload, pa_csv.WriteOptions(include_header=False))
     raw = conn.connection.dbapi_connection
     with raw.cursor() as cursor, cursor.copy(
-        f"COPY transactions ({', '.join(_INSERT_COLUMNS)}) FROM STDIN"
+        f"COPY transactions ({', '.join(_INSERT_COLUMNS)}) FROM STDIN (FORMAT csv)"
     ) as copy:
-        copy.write(buffer.getvalue())
+        copy.write(payload.getvalue().to_pybytes())
 
 
 def _executemany(conn: Connection, rows: pd.DataFrame) -> None:
@@ -317,7 +369,7 @@ def _executemany(conn: Connection, rows: pd.DataFrame) -> None:
     amount[pd.isna(rows["amount"]).to_numpy()] = None
     values = zip(
         rows["customer_id"].tolist(), rows["product_id"].tolist(), rows["quantity"].tolist(),
-        amount.tolist(), rows["occurred_at"].dt.strftime(_SQLITE_DATETIME).tolist(),
+        amount.tolist(), _timestamp_strings(rows["occurred_at"].to_numpy()).tolist(),
         rows["batch_id"].tolist(), strict=True,
     )
     raw = conn.connection.dbapi_connection
@@ -351,6 +403,42 @@ def previous_import(engine: Engine, kind: str, sha256: str) -> tuple[int, dateti
     return (row.id, row.imported_at) if row else None
 
 
+@dataclass(frozen=True)
+class _Options:
+    chunk_rows: int
+    now: datetime
+    future_tolerance: timedelta
+    date_format: str | None
+    skip_invalid: bool
+    on_progress: Callable[[int], None] | None
+
+
+def _import_chunks(conn: Connection, path: Path, header: list[str], batch_id: int,
+                   report: ImportReport, options: _Options, rejects: _RejectsFile | None) -> None:
+    """Check every chunk; write the clean rows unless a bad row means the import will abort."""
+    customers, products = _Dimension(Customer), _Dimension(Product)
+    with _RowWriter(conn) as writer:
+        for chunk in read_chunks(path, header, options.chunk_rows, options.on_progress):
+            report.rows_read += len(chunk)
+            clean, rejected = validate_transactions(
+                chunk, options.now, options.future_tolerance, options.date_format)
+            report.rows_rejected += len(rejected)
+            if rejects is not None:
+                rejects.write(rejected)
+            report.rejections.extend(rejected[: max(0, KEPT_REJECTS - len(report.rejections))])
+            if (report.rows_rejected and not options.skip_invalid) or clean.empty:
+                continue  # keep reading to report every bad line, but write nothing
+            writer.wait()  # the connection is free again
+            clean["customer_id"] = customers.resolve(
+                conn, clean["customer_id"], clean.get("customer_name"))
+            clean["product_id"] = products.resolve(
+                conn, clean["product_id"], clean.get("product_name"))
+            clean["batch_id"] = batch_id
+            writer.write(clean)
+            report.rows_imported += len(clean)
+    report.customers_created, report.products_created = customers.created, products.created
+
+
 def import_transactions(
     engine: Engine,
     path: Path,
@@ -373,8 +461,7 @@ def import_transactions(
         report.batch_id, report.already_imported_at = earlier
         return report
 
-    now = now or datetime.now()
-    customers, products = _Dimension(Customer), _Dimension(Product)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     rejects = _RejectsFile(rejects_path) if skip_invalid and rejects_path else None
     try:
         with engine.connect() as conn, conn.begin():
@@ -383,25 +470,9 @@ def import_transactions(
                                            sha256=sha256, rows_imported=0, rows_rejected=0)
                 .returning(ImportBatch.id)
             ).scalar_one()
-            for chunk in read_chunks(path, header, chunk_rows, on_progress):
-                report.rows_read += len(chunk)
-                clean, rejected = validate_transactions(chunk, now, future_tolerance, date_format)
-                report.rows_rejected += len(rejected)
-                if rejects is not None:
-                    rejects.write(rejected)
-                if len(report.rejections) < KEPT_REJECTS:
-                    report.rejections.extend(rejected[: KEPT_REJECTS - len(report.rejections)])
-                if report.rows_rejected and not skip_invalid:
-                    continue  # keep reading to report every bad line, but write nothing
-                if clean.empty:
-                    continue
-                clean["customer_id"] = customers.resolve(
-                    conn, clean["customer_id"].to_numpy(), _column(clean, "customer_name"))
-                clean["product_id"] = products.resolve(
-                    conn, clean["product_id"].to_numpy(), _column(clean, "product_name"))
-                clean["batch_id"] = batch_id
-                _write_rows(conn, clean)
-                report.rows_imported += len(clean)
+            _import_chunks(conn, path, header, batch_id, report, _Options(
+                chunk_rows, now, future_tolerance, date_format, skip_invalid, on_progress),
+                rejects)
             if report.rows_rejected and not skip_invalid:
                 report.rows_imported = 0
                 raise ImportRejected(report)  # leaving the block rolls everything back
@@ -415,10 +486,5 @@ def import_transactions(
     finally:
         if rejects is not None:
             rejects.close()
-    report.customers_created, report.products_created = customers.created, products.created
     report.rejects_path = rejects.path if rejects else None
     return report
-
-
-def _column(frame: pd.DataFrame, name: str) -> np.ndarray | None:
-    return frame[name].to_numpy() if name in frame else None

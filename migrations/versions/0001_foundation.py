@@ -60,20 +60,13 @@ def upgrade() -> None:
         sa.Column("occurred_at", sa.DateTime, nullable=False),
         sa.Column("batch_id", sa.Integer),
         sa.PrimaryKeyConstraint("id", name="pk_transactions"),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name="fk_transactions_customer_id_customers"
-        ),
-        sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], name="fk_transactions_product_id_products"
-        ),
-        sa.ForeignKeyConstraint(
-            ["batch_id"], ["import_batches.id"], name="fk_transactions_batch_id_import_batches"
-        ),
     )
     op.create_index(
         "ix_transactions_customer_occurred", "transactions", ["customer_id", "occurred_at"]
     )
-    op.create_index("ix_transactions_occurred", "transactions", ["occurred_at"])
+    op.create_index(
+        "ix_transactions_occurred", "transactions", ["occurred_at"], postgresql_using="brin"
+    )
     op.create_table(
         "sales_reps",
         sa.Column("id", sa.Integer, primary_key=True),

@@ -50,7 +50,8 @@ def test_valid_file_creates_customers_products_and_rows(engine: Engine, tmp_path
         rows = conn.execute(
             select(Customer.external_id, Transaction.quantity, Transaction.amount,
                    Transaction.occurred_at)
-            .join(Customer).order_by(Transaction.occurred_at, Transaction.quantity)
+            .join(Customer, Customer.id == Transaction.customer_id)
+            .order_by(Transaction.occurred_at, Transaction.quantity)
         ).all()
     assert rows[0] == ("C1", 2.0, 10.5, datetime(2026, 1, 5))
     assert rows[1] == ("C1", 1.0, None, datetime(2026, 1, 5, 8, 30))  # no amount stays NULL
