@@ -88,28 +88,24 @@ def _recommend(session: Session, deps: Deps, user_id: str, request: Request) -> 
     if match.kind == "many":
         return blocks.choices_reply(request.query, match, request.n, request.new_only)
     note = f"Showing at most {MAX_N} per section." if request.n_capped else ""
-    return answer_for(session, deps, match.customers[0].id, request.n, request.new_only,
-                      note=note)
+    return answer_for(session, deps, match.customers[0], request.n, request.new_only, note=note)
 
 
 def answer_for(
-    session: Session, deps: Deps, customer_id: int, n: int, new_only: bool,
+    session: Session, deps: Deps, customer: queries.CustomerRef | None, n: int, new_only: bool,
     interactive: bool = True, shared_by: str = "", note: str = "",
 ) -> Reply:
     """The recommendation message for one customer (access already checked)."""
-    customer = queries.customer_by_id(session, customer_id)
-    model = queries.live_model(session)
     if customer is None:
         return blocks.message("That customer no longer exists.")
+    model = deps.live_model(session)
     if model is None:
         return blocks.status_reply(None, None)
     summary = queries.account_summary(session, customer.id, deps.now())
-    picks = queries.picks(session, model.id, customer.id)
     n = max(1, min(n, MAX_N))
-    if picks["all"] or picks["new"]:
-        new_ids = {p.product_id for p in picks["new"]}
-        reorder = [p for p in picks["all"] if p.product_id not in new_ids][:n]
-        answer = Answer(customer, summary, model, reorder, picks["new"][:n], n, new_only,
+    picks = queries.picks(session, model.id, customer.id, limit=n)
+    if picks["reorder"] or picks["new"]:
+        answer = Answer(customer, summary, model, picks["reorder"], picks["new"], n, new_only,
                         note=note)
     else:
         segment, cold = queries.cold_start_picks(session, model.id, customer.segment, customer.id)
@@ -136,7 +132,8 @@ def picked_reply(deps: Deps, user_id: str, customer_id: int, n: int, new_only: b
         if not may_see(session, deps, user_id, customer_id):
             return blocks.not_yours_reply()
         shared_by = "" if interactive else user_id
-        return answer_for(session, deps, customer_id, n, new_only, interactive, shared_by)
+        customer = queries.customer_by_id(session, customer_id)
+        return answer_for(session, deps, customer, n, new_only, interactive, shared_by)
 
 
 @guarded
@@ -147,14 +144,15 @@ def vote_reply(deps: Deps, user_id: str, customer_id: int, product_id: int, vote
         if not may_see(session, deps, user_id, customer_id):
             return blocks.not_yours_reply()
         name = queries.product_name(session, product_id)
-        if name is None or queries.customer_by_id(session, customer_id) is None:
+        customer = queries.customer_by_id(session, customer_id)
+        if name is None or customer is None:
             return blocks.message("That product or customer no longer exists.")
-        model = queries.live_model(session)
+        model = deps.live_model(session)
         queries.record_feedback(session, customer_id, product_id, user_id, vote,
                                 model.id if model else None)
         what = "👍 noted for" if vote > 0 else "👎 noted: hidden from now on:"
         note = f"{what} {escape(name, 120)}"
-        return answer_for(session, deps, customer_id, n, new_only, note=note)
+        return answer_for(session, deps, customer, n, new_only, note=note)
 
 
 @guarded
@@ -174,7 +172,7 @@ def home_view(deps: Deps, user_id: str, max_accounts: int = 25) -> dict:
     try:
         with deps.session() as session:
             accounts = queries.rep_customers(session, user_id)
-            model = queries.live_model(session)
+            model = deps.live_model(session)
             shown = accounts[:max_accounts]
             top = queries.top_picks_for(session, model.id, [c.id for c in shown]) if model else {}
             return blocks.home_view(shown, top, model, len(accounts))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -9,7 +10,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.queries import CustomerNames
+from db import queries
+from db.queries import CustomerNames, LiveModel
 from db.settings import SlackSettings
 
 
@@ -25,6 +27,17 @@ class Deps:
     now: Callable[[], datetime] = _utcnow
     # The scheduler issue plugs in the next retrain time; None shows "not scheduled".
     next_retrain: Callable[[], datetime | None] = lambda: None
+    # A promotion reaches answers within this many seconds; saves a query per request.
+    live_ttl_s: float = 5.0
+    _live: tuple[float, LiveModel | None] | None = field(default=None, init=False, repr=False)
+
+    def live_model(self, session: Session) -> LiveModel | None:
+        cached, now = self._live, time.monotonic()
+        if cached is not None and now - cached[0] < self.live_ttl_s:
+            return cached[1]
+        model = queries.live_model(session)
+        self._live = (now, model)
+        return model
 
     @contextmanager
     def session(self) -> Iterator[Session]:

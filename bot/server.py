@@ -28,7 +28,10 @@ def serving_engine(url: str, pool_size: int) -> Engine:
     pool_pre_ping (set by make_engine for PostgreSQL) replaces connections that died while the
     database was away, so answers resume by themselves when it returns.
     """
-    kwargs: dict = {"pool_size": pool_size, "max_overflow": 2, "pool_timeout": 2}
+    # Autocommit: each read is one round trip, with no BEGIN/ROLLBACK around it. The one write
+    # (feedback) is a single statement, or an update then an insert that tolerates a race.
+    kwargs: dict = {"pool_size": pool_size, "max_overflow": 2, "pool_timeout": 2,
+                    "isolation_level": "AUTOCOMMIT"}
     if url.startswith("postgresql"):
         kwargs["connect_args"] = {"connect_timeout": 2, "options": "-c statement_timeout=2500"}
     return make_engine(url, **kwargs)

@@ -35,7 +35,7 @@ def make_settings(api_url: str = "http://127.0.0.1:9/api/", **changes) -> SlackS
 
 def make_deps(engine: Engine, **changes) -> Deps:
     return Deps(session_factory(engine), make_settings(**changes), CustomerNames(),
-                now=lambda: fixtures.NOW)
+                now=lambda: fixtures.NOW, live_ttl_s=0)
 
 
 @pytest.fixture

@@ -1,0 +1,327 @@
+"""Load test of `/recommend` through the real HTTP server (gunicorn), with Slack-signed requests.
+
+Fills a PostgreSQL database with N customers and a live model's precomputed lists (once; reused
+when already there), starts `recbot serve` against a local Slack stand-in, fires signed slash
+commands from C concurrent keep-alive clients on 127.0.0.1 for a bounded time, and reports
+requests/s, latency percentiles, the server's memory, and whether TensorFlow got loaded.
+
+    .venv/bin/python bench/slack_load.py --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from slack_sdk.signature import SignatureVerifier  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from db.migrate import upgrade  # noqa: E402
+from db.session import make_engine  # noqa: E402
+from tests.slack_standin import BOT_TOKEN, SlackStandIn  # noqa: E402
+
+SECRET = "bench-signing-secret"
+FIRST = ["Acme", "Northwind", "Bluebird", "Granite", "Harbor", "Summit", "Pioneer", "Cedar",
+         "Maple", "Silver", "Golden", "Riverside", "Lakeside", "Oak", "Evergreen", "Redwood"]
+SECOND = ["Bistro", "Grill", "Hotel", "Clinic", "Academy", "Foods", "Market", "Cafe", "Inn",
+          "Hospital", "School", "Partners", "Kitchen", "Suites", "Care", "Traders"]
+SEGMENTS = ["Restaurants", "Hotels", "Hospitals", "Schools", "Offices", "Retail"]
+
+
+def customer_name(i: int) -> str:
+    return f"{FIRST[(i * 7) % 16]} {SECOND[(i * 11 + i // 16) % 16]} {i:05d}"
+
+
+# -- data ---------------------------------------------------------------------------------------
+
+def ensure_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"),
+                              {"d": parsed.database}).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def fill(url: str, customers: int, products: int, per_mode: int = 50) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        have = conn.execute(text("SELECT count(*) FROM customers")).scalar()
+        live = conn.execute(text("SELECT count(*) FROM model_versions WHERE status='live'")
+                            ).scalar()
+    if have == customers and live == 1:
+        print(f"data: reusing {customers} customers in {engine.url.database}")
+        engine.dispose()
+        return
+    print(f"data: filling {customers} customers x {2 * per_mode} recommendations ...")
+    started = time.monotonic()
+    rng = random.Random(7)
+    end = datetime(2026, 11, 2)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("TRUNCATE feedback, recommendations, cold_start_recommendations, "
+                    "model_versions, rep_assignments, sales_reps, transactions, products, "
+                    "customers RESTART IDENTITY CASCADE")
+        _copy(cur, "customers (id, external_id, name, segment, region)",
+              ((i, f"C{i:05d}", customer_name(i), SEGMENTS[i % 6], "North")
+               for i in range(1, customers + 1)))
+        _copy(cur, "products (id, external_id, name, category)",
+              ((p, f"P{p:05d}", f"Product {p:04d}", "Dairy") for p in range(1, products + 1)))
+        cur.execute("INSERT INTO model_versions (id, status, arch, trained_at, promoted_at, "
+                    "metrics) VALUES (1, 'live', 'bench', %s, %s, %s)",
+                    (end, end, json.dumps({"ndcg@10": 0.4})))
+        _copy(cur, "recommendations (model_version_id, customer_id, mode, rank, product_id, "
+                   "score, reason)", _recommendations(rng, customers, products, per_mode))
+        _copy(cur, "cold_start_recommendations (model_version_id, segment, rank, product_id, "
+                   "score, reason)",
+              ((1, seg, r, r, 1 / r, "popular") for seg in ["", *SEGMENTS]
+               for r in range(1, per_mode + 1)))
+        _copy(cur, "transactions (customer_id, product_id, quantity, amount, occurred_at)",
+              ((c, rng.randint(1, products), 2, 20.0, end - timedelta(days=rng.randint(0, 700)))
+               for c in range(1, customers + 1) for _ in range(20)))
+        cur.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+    engine.dispose()
+    print(f"data: filled in {time.monotonic() - started:.0f}s")
+
+
+def _recommendations(rng: random.Random, customers: int, products: int, per_mode: int):
+    for c in range(1, customers + 1):
+        chosen = rng.sample(range(1, products + 1), 2 * per_mode)
+        for r, p in enumerate(chosen[:per_mode], 1):
+            yield 1, c, "all", r, p, 1 / r, "reorder: bought in 9 of last 12 weeks, not in last 3"
+        for r, p in enumerate(chosen[per_mode:], 1):
+            yield 1, c, "new", r, p, 0.5 / r, "new: bought by 12 similar accounts"
+
+
+def _copy(cur, target: str, rows) -> None:
+    with cur.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+# -- server -------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, api_url: str, port: int, workers: int, threads: int):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env.update(DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
+               SLACK_API_URL=api_url, PORT=str(port), WEB_CONCURRENCY=str(workers),
+               WEB_THREADS=str(threads))
+    log = open(REPO / "bench" / ".slack_server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("recbot")), "serve"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited; see {log.name}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("server did not become healthy")
+
+
+def server_pids(master: int) -> list[int]:
+    pids = [master]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return pids
+
+
+def memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in kB; PSS splits the pages the forked workers share with the master."""
+    rss = pss = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1])
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            pss = int(line.split()[1])
+    return rss, pss
+
+
+def loads_tensorflow(pid: int) -> bool:
+    return "tensorflow" in Path(f"/proc/{pid}/maps").read_text()
+
+
+# -- load ---------------------------------------------------------------------------------------
+
+def queries(customers: int, n: int, rng: random.Random) -> list[tuple[str, str]]:
+    """(text, kind): mostly exact names, some external ids, partial names and typos."""
+    out = []
+    for _ in range(n):
+        i = rng.randint(1, customers)
+        name, roll = customer_name(i), rng.random()
+        if roll < 0.6:
+            out.append((name.lower(), "name"))
+        elif roll < 0.85:
+            out.append((f"C{i:05d}", "id"))
+        elif roll < 0.95:
+            out.append((name.split(" ", 1)[1], "partial"))  # e.g. "Bistro 00012"
+        else:
+            out.append((name[:3] + name[4:], "typo"))  # one letter dropped
+    return out
+
+
+def client(port: int, texts: list[tuple[str, str]], stop_at: float, results: list,
+           verifier: SignatureVerifier, interval: float, offset: float) -> None:
+    """Closed loop when interval is 0; else one request every `interval` seconds on a fixed
+    schedule, latency counted from the scheduled time (no coordinated omission)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    i = 0
+    next_at = time.perf_counter() + offset
+    while time.monotonic() < stop_at:
+        query, kind = texts[i % len(texts)]
+        i += 1
+        body = urlencode({"command": "/recommend", "text": query, "user_id": "U0BENCH",
+                          "team_id": "T0STANDIN", "channel_id": "C0BENCH", "api_app_id": "A0",
+                          "response_url": "http://127.0.0.1:9/none", "trigger_id": "1"}).encode()
+        if interval:
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            t0, next_at = next_at, next_at + interval
+        else:
+            t0 = time.perf_counter()
+        ts = str(int(time.time()))
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Slack-Request-Timestamp": ts,
+                   "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body)}
+        try:
+            conn.request("POST", "/slack/events", body, headers)
+            response = conn.getresponse()
+            data = response.read()
+            ok = response.status == 200 and (
+                b"Likely to reorder" in data or kind in ("partial", "typo"))
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            ok = False
+        results.append((time.perf_counter() - t0, ok, kind))
+
+
+def run_load(port: int, customers: int, concurrency: int, duration: float, warmup: float,
+             seed: int, rate: float) -> dict:
+    rng = random.Random(seed)
+    verifier = SignatureVerifier(SECRET)
+    warm: list = []
+    warm_stop = time.monotonic() + warmup
+    interval = concurrency / rate if rate else 0.0
+    threads = [threading.Thread(target=client, args=(port, queries(customers, 200, rng),
+                                                     warm_stop, warm, verifier, interval,
+                                                     interval * i / concurrency))
+               for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    results: list = []
+    stop_at = time.monotonic() + duration
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(port, queries(customers, 2000, rng),
+                                                     stop_at, results, verifier, interval,
+                                                     interval * i / concurrency))
+               for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    lat = sorted(r[0] * 1000 for r in results)
+    if not lat:
+        raise SystemExit("no request completed")
+    q = statistics.quantiles(lat, n=100)
+    kinds: dict[str, int] = {}
+    for _, _, kind in results:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return {"requests": len(results), "rps": len(results) / elapsed,
+            "p50_ms": q[49], "p90_ms": q[89], "p99_ms": q[98], "max_ms": lat[-1],
+            "errors": sum(1 for r in results if not r[1]), "mix": kinds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url",
+                        default="postgresql+psycopg://postgres@127.0.0.1:5432/recbot_bench_slack")
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--products", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--rate", type=float, default=200.0,
+                        help="offered requests/s over all clients; 0 = as fast as they can")
+    args = parser.parse_args()
+
+    ensure_database(args.database_url)
+    fill(args.database_url, args.customers, args.products)
+    port = free_port()
+    runs = []
+    with SlackStandIn() as slack:
+        proc = start_server(args.database_url, slack.api_url, port, args.workers, args.threads)
+        try:
+            for i in range(args.runs):
+                result = run_load(port, args.customers, args.concurrency, args.duration,
+                                  args.warmup if i == 0 else 1.0, seed=i, rate=args.rate)
+                pids = server_pids(proc.pid)
+                mem = {pid: memory_kb(pid) for pid in pids}
+                result["rss_mb_per_process"] = [round(m[0] / 1024) for m in mem.values()]
+                result["rss_mb_total"] = round(sum(m[0] for m in mem.values()) / 1024)
+                result["pss_mb_total"] = round(sum(m[1] for m in mem.values()) / 1024)
+                result["tensorflow_loaded"] = any(loads_tensorflow(p) for p in pids)
+                runs.append(result)
+                print(json.dumps({k: round(v, 1) if isinstance(v, float) else v
+                                  for k, v in result.items()}))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    summary = {k: round(statistics.median(r[k] for r in runs), 1)
+               for k in ("rps", "p50_ms", "p90_ms", "p99_ms", "rss_mb_total", "pss_mb_total")}
+    summary["errors"] = sum(r["errors"] for r in runs)
+    summary["tensorflow_loaded"] = any(r["tensorflow_loaded"] for r in runs)
+    load = os.getloadavg()[0]
+    print(json.dumps({"median_of_runs": len(runs), "offered_rps": args.rate or "max",
+                      "workers": args.workers, "threads": args.threads, **summary,
+                      "loadavg_1m_after": round(load, 2)}))
+
+
+if __name__ == "__main__":
+    main()
