@@ -40,7 +40,7 @@ class B2BParams:
     customers: int = 2000
     products: int = 500
     weeks: int = 104
-    rows: int | None = None  # approximate target; None keeps the natural volume
+    rows: int | None = None  # exact number of lines; None keeps the natural volume
     density: float = 1.0  # scales regular baskets and exploration (denser data)
     seed: int = 7
     end: datetime = DEFAULT_END
@@ -79,10 +79,14 @@ class B2BData:
 
 def b2b_profile(params: B2BParams = B2BParams()) -> B2BData:
     """Realistic B2B purchases; with `rows` set, the volume is scaled to about that many lines."""
-    data = _b2b(params, scale=1.0)
+    scale = 1.0
+    data = _b2b(params, scale=scale)
     if params.rows:
-        scale = 1.1 * params.rows / max(len(data.transactions), 1)
-        data = _b2b(params, scale=scale)
+        for _ in range(6):  # volume grows sub-linearly with scale: step until there is enough
+            if len(data.transactions) >= params.rows:
+                break
+            scale *= 1.15 * params.rows / max(len(data.transactions), 1)
+            data = _b2b(params, scale=scale)
         if len(data.transactions) > params.rows:
             keep = np.random.default_rng(params.seed + 1).choice(
                 len(data.transactions), params.rows, replace=False

@@ -18,7 +18,7 @@ def companion_paths(out: Path) -> dict[str, Path]:
 @click.command("generate", short_help="Write synthetic transactions (seed or b2b profile).")
 @click.option("--profile", type=click.Choice(["seed", "b2b"]), default="b2b", show_default=True,
               help="seed: the original blog's data; b2b: realistic data with hidden structure.")
-@click.option("--rows", type=click.IntRange(min=1), help="Rows to write (b2b: approximately). "
+@click.option("--rows", type=click.IntRange(min=1), help="Rows to write. "
               "[seed default: 100000; b2b default: natural volume]")
 @click.option("--customers", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--products", type=click.IntRange(min=1), default=500, show_default=True)
@@ -31,6 +31,7 @@ def companion_paths(out: Path) -> dict[str, Path]:
 def generate(profile: str, rows: int | None, customers: int, products: int, weeks: int,
              density: float, seed: int, out: Path) -> None:
     """Write a canonical transactions CSV (b2b also writes customers, products and reps files)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     if profile == "seed":
         write_csv(seed_profile(rows or 100_000, seed=seed), out)
         click.echo(f"Wrote {rows or 100_000:,} rows of the seed profile to {out}.")
