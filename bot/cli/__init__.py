@@ -37,9 +37,15 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from bot.cli import db_commands, demo_command, generate_command, import_commands
+    from bot.cli import (
+        db_commands,
+        demo_command,
+        generate_command,
+        import_commands,
+        model_commands,
+    )
 
-    for module in (db_commands, import_commands, generate_command, demo_command):
+    for module in (db_commands, import_commands, generate_command, demo_command, model_commands):
         module.register(cli)
     from bot.cli import serve_command
 

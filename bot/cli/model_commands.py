@@ -1,0 +1,196 @@
+"""`recbot train | evaluate | models | recommend | export`: the recommendation model's commands.
+
+TensorFlow is imported only by the commands that train (train, evaluate).
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from bot.cli.context import CliContext, pass_context
+from db.errors import RecbotError
+from db.models import Customer, Recommendation
+
+ARCHS = ("ranker", "seed")
+
+
+def _as_of(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=None) if value else None
+
+
+@click.command("train")
+@click.option("--arch", type=click.Choice(ARCHS), default="ranker", show_default=True,
+              help="ranker: embeddings + pair features, sampled softmax; seed: the blog's recipe.")
+@click.option("--as-of", type=click.DateTime(), default=None,
+              help="Train on transactions before this date (default: the newest one's next day).")
+@click.option("--epochs", type=int, default=None, help="Maximum epochs (early stopping decides).")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--tolerance", type=float, default=0.05, show_default=True,
+              help="How far below the live version's holdout NDCG@10 a new one may be.")
+@click.option("--no-promote", is_flag=True, help="Keep a gate-passing version as a candidate.")
+@click.option("--no-embeddings", is_flag=True, help="Ablation: pair features only.")
+@click.option("--no-features", is_flag=True, help="Ablation: embeddings only.")
+@pass_context
+def train(ctx: CliContext, arch: str, as_of: datetime | None, epochs: int | None, seed: int,
+          tolerance: float, no_promote: bool, no_embeddings: bool, no_features: bool) -> None:
+    """Train a model version from the database and, if it passes the gate, serve it."""
+    from model.pipeline import train_and_publish
+    from model.train import RankerParams
+
+    params = RankerParams(arch=arch, seed=seed, use_embeddings=not no_embeddings,
+                          use_features=not no_features)
+    if epochs is not None:
+        params.epochs = params.seed_epochs = epochs
+    res = train_and_publish(ctx.engine(), params, _as_of(as_of), tolerance, not no_promote,
+                            log=click.echo)
+    h, pop = res.metrics["holdout"], res.metrics["holdout_popularity"]
+    click.echo("")
+    click.echo(f"version {res.version_id} ({arch}): {res.status.upper()} - {res.reason}")
+    click.echo(f"  data:     {res.n_rows:,} transactions, {res.n_customers:,} customers, "
+               f"{res.n_products:,} products")
+    click.echo(f"  holdout:  last {res.metrics['holdout_weeks']} weeks, NDCG@10 all "
+               f"{h['all']:.4f} / new {h['new']:.4f} (popularity {pop['all']:.4f} / "
+               f"{pop['new']:.4f})")
+    click.echo(f"  served:   {res.rows_written:,} recommendation rows written"
+               if res.rows_written else "  served:   nothing changed")
+    click.echo("  time:     " + ", ".join(f"{k} {v:.1f}s" for k, v in res.timings.items()))
+
+
+@click.command("evaluate")
+@click.option("--cutoff", type=click.DateTime(), required=True,
+              help="Train before this date, score against purchases from it on.")
+@click.option("--until", type=click.DateTime(), default=None, help="End of the test period.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("bench/out"),
+              show_default=True, help="Folder for evaluation.json and evaluation.png.")
+@click.option("--name", default="evaluation", show_default=True, help="Output file stem.")
+@click.option("--quick", is_flag=True, help="Skip the slow baselines (ALS, blog recipe).")
+@click.option("--seed", type=int, default=7, show_default=True)
+@pass_context
+def evaluate(ctx: CliContext, cutoff: datetime, until: datetime | None, out_dir: Path,
+             name: str, quick: bool, seed: int) -> None:
+    """Compare the Keras ranker with the baselines on a time split, in both modes."""
+    from model.compare import evaluate_database
+
+    evaluate_database(ctx.engine(), _as_of(cutoff), _as_of(until), out_dir, name, quick, seed,
+                      log=click.echo)
+
+
+@click.group("models")
+def models_group() -> None:
+    """List, promote and roll back model versions."""
+
+
+@models_group.command("list")
+@click.option("--limit", type=int, default=20, show_default=True)
+@pass_context
+def models_list(ctx: CliContext, limit: int) -> None:
+    """Versions, newest first, with their holdout NDCG@10 and fate."""
+    from model.registry import holdout_score, list_versions
+
+    rows = list_versions(ctx.engine(), limit)
+    if not rows:
+        click.echo("no model versions yet: run `recbot train`")
+        return
+    click.echo(f"{'id':>4}  {'status':<9} {'arch':<7} {'trained':<16} {'customers':>9} "
+               f"{'ndcg@10':>8}  reason")
+    for v in rows:
+        trained = f"{v.trained_at:%Y-%m-%d %H:%M}" if v.trained_at else "-"
+        score = holdout_score(v.metrics)
+        shown = f"{score:.4f}" if score is not None else "-"
+        click.echo(f"{v.id:>4}  {v.status:<9} {v.arch:<7} {trained:<16} {v.n_customers or 0:>9} "
+                   f"{shown:>8}  {v.reason or ''}")
+
+
+@models_group.command("promote")
+@click.argument("version_id", type=int)
+@pass_context
+def models_promote(ctx: CliContext, version_id: int) -> None:
+    """Serve a stored version (a candidate, or the previous live one)."""
+    from model.registry import promote
+
+    promote(ctx.engine(), version_id)
+    click.echo(f"model version {version_id} is live")
+
+
+@models_group.command("rollback")
+@pass_context
+def models_rollback(ctx: CliContext) -> None:
+    """Go back to the previous live version."""
+    from model.registry import rollback
+
+    old, new = rollback(ctx.engine())
+    click.echo(f"rolled back: version {old} retired, version {new} is live again")
+
+
+def _customer_id(ctx: CliContext, ref: str) -> tuple[int, str]:
+    with ctx.engine().connect() as conn:
+        row = conn.execute(select(Customer.id, Customer.name).where(Customer.external_id == ref)
+                           ).first()
+        if row is None and ref.isdigit():
+            row = conn.execute(select(Customer.id, Customer.name).where(Customer.id == int(ref))
+                               ).first()
+    if row is None:
+        raise RecbotError(f"no customer {ref!r} (give its external id or database id)")
+    return row[0], row[1]
+
+
+@click.command("recommend")
+@click.argument("customer")
+@click.option("--top", type=click.IntRange(1, 50), default=10, show_default=True)
+@click.option("--new", "new_only", is_flag=True, help="Only products the customer never bought.")
+@pass_context
+def recommend(ctx: CliContext, customer: str, top: int, new_only: bool) -> None:
+    """Show a customer's recommendations from the live version (a keyed read, no model)."""
+    from model.registry import served
+
+    cid, name = _customer_id(ctx, customer)
+    items, source = served(ctx.engine(), cid, "new" if new_only else "all", top)
+    mode = "new for this customer" if new_only else "likely to (re)order"
+    click.echo(f"{name} ({customer}): {mode}" + ("" if source == "history" else
+                                                  f" - no history, popular ({source})"))
+    click.echo(f"{'#':>3}  {'product':<12} {'name':<34} {'score':>8}  reason")
+    for it in items:
+        click.echo(f"{it.rank:>3}  {it.external_id:<12} {it.name[:34]:<34} {it.score:>8.3f}  "
+                   f"{it.reason}")
+
+
+@click.command("export")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True)
+@click.option("--top", type=click.IntRange(1, 50), default=10, show_default=True)
+@click.option("--new", "new_only", is_flag=True, help="Only products the customer never bought.")
+@pass_context
+def export(ctx: CliContext, out: Path, top: int, new_only: bool) -> None:
+    """Write customer_id,rank,product_id,score for every customer with history (live version)."""
+    from db.models import ModelVersion, Product
+
+    engine = ctx.engine()
+    with engine.connect() as conn:
+        live = conn.execute(select(ModelVersion.id).where(ModelVersion.status == "live")).scalar()
+        if live is None:
+            raise RecbotError("no live model yet: run `recbot train`")
+        stmt = (select(Customer.external_id, Recommendation.rank, Product.external_id,
+                       Recommendation.score)
+                .join(Customer, Customer.id == Recommendation.customer_id)
+                .join(Product, Product.id == Recommendation.product_id)
+                .where(Recommendation.model_version_id == live,
+                       Recommendation.mode == ("new" if new_only else "all"),
+                       Recommendation.rank <= top)
+                .order_by(Customer.external_id, Recommendation.rank))
+        n = 0
+        with out.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["customer_id", "rank", "product_id", "score"])
+            for row in conn.execution_options(yield_per=50_000).execute(stmt):
+                w.writerow([row[0], row[1], row[2], f"{row[3]:.6f}"])
+                n += 1
+    click.echo(f"wrote {n:,} rows to {out} (model version {live})")
+
+
+def register(cli: click.Group) -> None:
+    for command in (train, evaluate, models_group, recommend, export):
+        cli.add_command(command)

@@ -1,0 +1,215 @@
+"""Training data: transactions aggregated per customer, product and week, in the database.
+
+Raw lines never reach pandas: SQL groups them by (customer, product, weeks before `as_of`) and the
+much smaller result is streamed into numpy arrays. Weeks are counted back from `as_of` (the newest
+transaction's next midnight unless given), never from the wall clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sqlalchemy import Engine, Integer, and_, cast, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.errors import RecbotError
+from db.models import Customer, Product, Transaction
+
+WEEK_SECONDS = 7 * 24 * 3600
+
+
+@dataclass
+class Interactions:
+    """Weekly purchase rows in index space: row i says customer c[i] bought p[i] in week[i].
+
+    week 0 is the week just before `as_of`. customer_ids/product_ids map indices back to ids.
+    """
+
+    customer_ids: np.ndarray
+    product_ids: np.ndarray
+    c: np.ndarray
+    p: np.ndarray
+    week: np.ndarray
+    qty: np.ndarray
+    as_of: datetime
+    n_rows: int = 0
+    data_from: datetime | None = None
+    data_to: datetime | None = None
+    segments: np.ndarray | None = field(default=None, repr=False)  # per customer index
+    categories: np.ndarray | None = field(default=None, repr=False)  # per product index
+
+    def category_codes(self) -> np.ndarray:
+        """A small integer per product for its category (products without one share a code)."""
+        if self.categories is None:
+            return np.zeros(self.n_products, np.int32)
+        _, codes = np.unique(np.array([c or "" for c in self.categories], dtype=object),
+                             return_inverse=True)
+        return codes.astype(np.int32)
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.customer_ids)
+
+    @property
+    def n_products(self) -> int:
+        return len(self.product_ids)
+
+    @property
+    def n_weeks(self) -> int:
+        return int(self.week.max()) + 1 if len(self.week) else 0
+
+    def matrix(self, values: np.ndarray | None = None) -> sparse.csr_matrix:
+        """Customer x product matrix summing `values` (default: number of weeks bought)."""
+        v = np.ones(len(self.c), np.float32) if values is None else values.astype(np.float32)
+        return sparse.csr_matrix(
+            (v, (self.c, self.p)), shape=(self.n_customers, self.n_products), dtype=np.float32
+        )
+
+    def shifted(self, weeks: int) -> tuple[Interactions, sparse.csr_matrix]:
+        """History as it was `weeks` earlier, and the pairs bought in those weeks (labels)."""
+        old = self.week >= weeks
+        hist = replace(
+            self, c=self.c[old], p=self.p[old], week=self.week[old] - weeks, qty=self.qty[old],
+            as_of=self.as_of - timedelta(weeks=weeks),
+        )
+        new = ~old
+        labels = sparse.csr_matrix(
+            (np.ones(int(new.sum()), np.float32), (self.c[new], self.p[new])),
+            shape=(self.n_customers, self.n_products),
+        )
+        labels.data[:] = 1.0
+        return hist, labels
+
+
+def _weeks_before(as_of: datetime, dialect: str) -> ColumnElement[int]:
+    if dialect == "postgresql":
+        seconds = func.extract("epoch", literal(as_of) - Transaction.occurred_at)
+        return cast(func.floor(seconds / WEEK_SECONDS), Integer)
+    as_of_text = literal(as_of.isoformat(sep=" "))
+    days = func.julianday(as_of_text) - func.julianday(Transaction.occurred_at)
+    return cast(days / 7, Integer)
+
+
+def newest_transaction(engine: Engine) -> datetime | None:
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(Transaction.occurred_at))).scalar()
+
+
+def default_as_of(engine: Engine) -> datetime:
+    newest = newest_transaction(engine)
+    if newest is None:
+        raise RecbotError("no transactions in the database: import some first (recbot import ...)")
+    return datetime.combine(newest.date() + timedelta(days=1), datetime.min.time())
+
+
+def load_interactions(
+    engine: Engine, as_of: datetime | None = None, since: datetime | None = None
+) -> Interactions:
+    """Aggregate transactions before `as_of` (and from `since`) per customer, product and week."""
+    as_of = as_of or default_as_of(engine)
+    week = _weeks_before(as_of, engine.dialect.name).label("week")
+    conds = [Transaction.occurred_at < as_of]
+    if since is not None:
+        conds.append(Transaction.occurred_at >= since)
+    qty = func.sum(Transaction.quantity)
+    stmt = (
+        select(Transaction.customer_id, Transaction.product_id, week, qty.label("qty"),
+               func.count().label("n"), func.min(Transaction.occurred_at),
+               func.max(Transaction.occurred_at))
+        .where(and_(*conds))
+        .group_by(Transaction.customer_id, Transaction.product_id, week)
+        .having(qty > 0)  # returns cancel purchases; zero-quantity lines are not purchases
+    )
+    chunks: list[np.ndarray] = []
+    n_rows, first, last = 0, None, None
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=200_000).execute(stmt)
+        for part in result.partitions():
+            arr = np.array([r[:5] for r in part], dtype=np.float64)
+            chunks.append(arr)
+            n_rows += int(arr[:, 4].sum())
+            lo, hi = min(r[5] for r in part), max(r[6] for r in part)
+            first = lo if first is None or lo < first else first
+            last = hi if last is None or hi > last else last
+        segs = dict(conn.execute(select(Customer.id, Customer.segment)).all())
+        cats = dict(conn.execute(select(Product.id, Product.category)).all())
+    data = np.concatenate(chunks) if chunks else np.zeros((0, 5))
+    inter = _index(data[:, 0].astype(np.int64), data[:, 1].astype(np.int64),
+                   data[:, 2].astype(np.int32), data[:, 3].astype(np.float32), as_of)
+    inter.n_rows, inter.data_from, inter.data_to = n_rows, _dt(first), _dt(last)
+    inter.segments = np.array([segs.get(int(i)) or "" for i in inter.customer_ids], dtype=object)
+    inter.categories = np.array([cats.get(int(i)) or "" for i in inter.product_ids], dtype=object)
+    return inter
+
+
+def _dt(value: object) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return pd.Timestamp(str(value)).to_pydatetime()
+
+
+def load_future_pairs(
+    engine: Engine, start: datetime, end: datetime | None = None
+) -> set[tuple[int, int]]:
+    """Distinct (customer id, product id) pairs bought from `start` (to `end`): the test truth."""
+    conds = [Transaction.occurred_at >= start]
+    if end is not None:
+        conds.append(Transaction.occurred_at < end)
+    stmt = (
+        select(Transaction.customer_id, Transaction.product_id)
+        .where(and_(*conds))
+        .group_by(Transaction.customer_id, Transaction.product_id)
+        .having(func.sum(Transaction.quantity) > 0)
+    )
+    with engine.connect() as conn:
+        return {(int(c), int(p)) for c, p in conn.execute(stmt)}
+
+
+def _index(cust: np.ndarray, prod: np.ndarray, week: np.ndarray, qty: np.ndarray,
+           as_of: datetime) -> Interactions:
+    customer_ids, c = np.unique(cust, return_inverse=True)
+    product_ids, p = np.unique(prod, return_inverse=True)
+    order = np.lexsort((week, p, c))
+    return Interactions(customer_ids, product_ids, c[order].astype(np.int32),
+                        p[order].astype(np.int32), week[order], qty[order], as_of)
+
+
+def interactions_from_frame(frame: pd.DataFrame, as_of: datetime,
+                            categories: dict | None = None) -> Interactions:
+    """Same aggregation from a DataFrame (customer_id, product_id, quantity, occurred_at).
+
+    For benchmarks on files such as Complete Journey without a database round trip.
+    """
+    t = pd.to_datetime(frame["occurred_at"])
+    keep = t < as_of
+    df = frame.loc[keep, ["customer_id", "product_id", "quantity"]].copy()
+    df["week"] = ((pd.Timestamp(as_of) - t[keep]).dt.total_seconds() // WEEK_SECONDS).astype(int)
+    keys = ["customer_id", "product_id", "week"]
+    g = df.groupby(keys, sort=False)["quantity"].agg(["sum", "size"])
+    g = g[g["sum"] > 0].reset_index()
+    inter = _index(g["customer_id"].to_numpy(), g["product_id"].to_numpy(),
+                   g["week"].to_numpy(np.int32), g["sum"].to_numpy(np.float32), as_of)
+    inter.n_rows = int(g["size"].sum())
+    inter.data_from, inter.data_to = t[keep].min().to_pydatetime(), t[keep].max().to_pydatetime()
+    if categories is not None:
+        inter.categories = np.array([categories.get(i) or "" for i in inter.product_ids.tolist()],
+                                    dtype=object)
+    return inter
+
+
+def future_pairs_from_frame(frame: pd.DataFrame, start: datetime) -> set[tuple]:
+    t = pd.to_datetime(frame["occurred_at"])
+    df = frame.loc[t >= start]
+    g = df.groupby(["customer_id", "product_id"])["quantity"].sum()
+    return set(g[g > 0].index.tolist())
+
+
+def product_names(engine: Engine, ids: np.ndarray | list[int]) -> dict[int, str]:
+    with engine.connect() as conn:
+        wanted = [int(i) for i in ids]
+        rows = conn.execute(select(Product.id, Product.name).where(Product.id.in_(wanted)))
+        return dict(rows.all())

@@ -1,0 +1,154 @@
+"""Offline evaluation, apart from the models: time split, top-k metrics, table, JSON and PNG."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from model.data import Interactions
+
+MODES = ("all", "new")
+METRICS = ("precision", "recall", "ndcg", "hit_rate", "coverage")
+
+
+@dataclass
+class Truth:
+    """What each evaluated customer bought after the cut-off, in train index space."""
+
+    rows: np.ndarray  # customer indices with something to predict
+    items: list[np.ndarray]  # known product indices bought (unknown products cannot be hit)
+    sizes: np.ndarray  # number of distinct products bought, unknown ones included
+
+
+def truth_from_pairs(inter: Interactions, pairs: Iterable[tuple], mode: str) -> Truth:
+    """Customers present on both sides; in mode 'new' only products they never bought before."""
+    c_index = {v: i for i, v in enumerate(inter.customer_ids.tolist())}
+    p_index = {v: i for i, v in enumerate(inter.product_ids.tolist())}
+    bought = inter.matrix().tocsr()
+    per: dict[int, list[int]] = {}
+    for c, p in pairs:
+        ci = c_index.get(c)
+        if ci is not None:
+            per.setdefault(ci, []).append(p_index.get(p, -1))
+    rows, items, sizes = [], [], []
+    for ci in sorted(per):
+        got = np.array(per[ci], np.int64)
+        if mode == "new":
+            seen = bought.indices[bought.indptr[ci] : bought.indptr[ci + 1]]
+            got = got[~np.isin(got, seen)]
+        if len(got):
+            rows.append(ci)
+            items.append(got[got >= 0])
+            sizes.append(len(got))
+    return Truth(np.array(rows, np.int64), items, np.array(sizes))
+
+
+def top_k(scores: np.ndarray, k: int, exclude: sparse.csr_matrix | None = None) -> np.ndarray:
+    """Indices of the k best products per row, best first; `exclude` rows mark forbidden ones."""
+    scores = scores.astype(np.float32, copy=True)
+    if exclude is not None:
+        r, c = exclude.nonzero()
+        scores[r, c] = -np.inf
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
+
+
+def metrics_at_k(recs: np.ndarray, truth: Truth, n_products: int, k: int = 10) -> dict[str, float]:
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    prec, rec, ndcg, hit = [], [], [], []
+    for r, items, size in zip(recs, truth.items, truth.sizes, strict=True):
+        rel = np.isin(r[:k], items)
+        h = rel.sum()
+        prec.append(h / k)
+        rec.append(h / size)
+        ideal = discounts[: min(size, k)].sum()
+        ndcg.append((rel * discounts[: len(rel)]).sum() / ideal)
+        hit.append(float(h > 0))
+    cover = len(np.unique(recs[:, :k])) / max(n_products, 1)
+    return {"precision": float(np.mean(prec)), "recall": float(np.mean(rec)),
+            "ndcg": float(np.mean(ndcg)), "hit_rate": float(np.mean(hit)), "coverage": cover}
+
+
+def evaluate_scores(score: Callable[[np.ndarray], np.ndarray], inter: Interactions,
+                    truths: dict[str, Truth], k: int = 10, chunk: int = 1024) -> dict:
+    """Metrics per mode for a scoring function rows -> (len(rows), products)."""
+    bought = inter.matrix().tocsr()
+    out = {}
+    for mode, truth in truths.items():
+        recs = []
+        for s in range(0, len(truth.rows), chunk):
+            rows = truth.rows[s : s + chunk]
+            recs.append(top_k(score(rows), k, bought[rows] if mode == "new" else None))
+        all_recs = np.concatenate(recs) if recs else np.zeros((0, k), np.int64)
+        out[mode] = metrics_at_k(all_recs, truth, inter.n_products, k)
+        out[mode]["customers"] = len(truth.rows)
+    return out
+
+
+def run_comparison(models: list, inter: Interactions, truths: dict[str, Truth],
+                   k: int = 10, log: Callable[[str], None] = print) -> dict[str, dict]:
+    """Fit and score each model on the same split; returns name -> metrics per mode + timings."""
+    results: dict[str, dict] = {}
+    for model in models:
+        t0 = time.perf_counter()
+        model.fit(inter)
+        fit_s = time.perf_counter() - t0
+        res = evaluate_scores(model.score, inter, truths, k)
+        res["fit_seconds"] = round(fit_s, 2)
+        res["params"] = model.params()
+        results[model.name] = res
+        log(f"{model.name:>18}: " + "  ".join(
+            f"{m} ndcg@{k}={res[m]['ndcg']:.4f}" for m in truths) + f"  ({fit_s:.1f}s)")
+    return results
+
+
+def format_table(results: dict[str, dict], k: int = 10) -> str:
+    head = f"{'model':<18} {'mode':<4} " + " ".join(f"{m + '@' + str(k):>12}" for m in METRICS)
+    lines = [head, "-" * len(head)]
+    for mode in MODES:
+        for name, res in results.items():
+            if mode not in res:
+                continue
+            vals = " ".join(f"{res[mode][m]:>12.4f}" for m in METRICS)
+            lines.append(f"{name:<18} {mode:<4} {vals}")
+    return "\n".join(lines)
+
+
+def write_outputs(results: dict[str, dict], meta: dict, json_path: Path | None,
+                  png_path: Path | None, k: int = 10) -> None:
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))
+    if png_path:
+        plot(results, png_path, k, title=str(meta.get("dataset", "")))
+
+
+def plot(results: dict[str, dict], path: Path, k: int = 10, title: str = "") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(results)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=False)
+    for ax, mode in zip(axes, MODES, strict=True):
+        vals = [results[n].get(mode, {}).get("ndcg", 0.0) for n in names]
+        colors = ["tab:orange" if n.startswith("keras") else "tab:blue" for n in names]
+        ax.barh(names, vals, color=colors)
+        ax.set_title(f"mode {mode}: NDCG@{k}")
+        ax.invert_yaxis()
+        for i, v in enumerate(vals):
+            ax.text(v, i, f" {v:.3f}", va="center", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

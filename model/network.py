@@ -1,0 +1,76 @@
+"""The Keras models: the blog's two-tower recipe, and the ranker built on it."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="recbot")
+class RowDot(layers.Layer):
+    """Dot product over the last axis, keeping it: (..., h) x (..., h) -> (..., 1)."""
+
+    def call(self, a, b):
+        return ops.sum(a * b, axis=-1, keepdims=True)
+
+
+@keras.saving.register_keras_serializable(package="recbot")
+class Scale(layers.Layer):
+    """A learned scalar, zero at start: the towers join in only as far as they help."""
+
+    def build(self, input_shape) -> None:
+        self.alpha = self.add_weight(shape=(), initializer="zeros", name="alpha")
+
+    def call(self, x):
+        return x * self.alpha
+
+
+def build_seed(n_customers: int, n_products: int, emb: int = 30, hidden: int = 128) -> keras.Model:
+    """The original blog's recipe: embeddings -> Dense(128, relu) towers -> dot, MSE on quantity."""
+    c_in = keras.Input((1,), name="customer", dtype="int32")
+    p_in = keras.Input((1,), name="product", dtype="int32")
+    u = layers.Flatten()(layers.Embedding(n_customers, emb, name="customer_embedding")(c_in))
+    v = layers.Flatten()(layers.Embedding(n_products, emb, name="product_embedding")(p_in))
+    u = layers.Dense(hidden, activation="relu", name="customer_tower")(u)
+    v = layers.Dense(hidden, activation="relu", name="product_tower")(v)
+    out = layers.Dot(axes=1, name="score")([u, v])
+    model = keras.Model([c_in, p_in], out, name="seed")
+    model.compile(optimizer="adam", loss="mse", metrics=["accuracy"])
+    return model
+
+
+def build_ranker(n_customers: int, n_products: int, n_own: int, n_dense: int, group: int,
+                 emb: int = 30, hidden: int = 128, use_embeddings: bool = True,
+                 use_features: bool = True, emb_l2: float = 1e-5) -> keras.Model:
+    """Scores a group of candidate products per customer (the positive first).
+
+    score = customer tower . product tower                (the blog's two towers)
+          + w . dense pair features                       (neighbours, EASE, popularity)
+          + bought_before * mlp(own history, dense)       (reorder patterns)
+    """
+    c_in = keras.Input((group,), name="customer", dtype="int32")
+    p_in = keras.Input((group,), name="product", dtype="int32")
+    own_in = keras.Input((group, n_own), name="own")
+    bought_in = keras.Input((group, 1), name="bought")
+    dense_in = keras.Input((group, n_dense), name="dense")
+    parts = []
+    if use_embeddings:
+        reg = keras.regularizers.L2(emb_l2) if emb_l2 else None
+        u = layers.Embedding(n_customers, emb, embeddings_regularizer=reg,
+                             name="customer_embedding")(c_in)
+        v = layers.Embedding(n_products, emb, embeddings_regularizer=reg,
+                             name="product_embedding")(p_in)
+        u = layers.Dense(hidden, activation="relu", name="customer_tower")(u)
+        v = layers.Dense(hidden, activation="relu", name="product_tower")(v)
+        dot = RowDot(name="tower_dot")(u, v)
+        parts.append(Scale(name="tower_scale")(dot) if use_features else dot)
+    if use_features:
+        # linear, so scoring every product stays a few array operations per customer
+        parts.append(layers.Dense(1, use_bias=False, name="dense_linear")(dense_in))
+        x = layers.Concatenate(name="own_concat")([own_in, dense_in])
+        x = layers.Dense(32, activation="relu", name="own_hidden")(x)
+        x = layers.Dense(1, name="own_out")(x)
+        parts.append(layers.Multiply(name="reorder")([x, bought_in]))
+    score = parts[0] if len(parts) == 1 else layers.Add(name="sum")(parts)
+    out = layers.Reshape((group,), name="scores")(score)
+    return keras.Model([c_in, p_in, own_in, bought_in, dense_in], out, name="ranker")

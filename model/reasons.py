@@ -1,0 +1,48 @@
+"""Short, human-readable reasons for each recommended product (shown in Slack as they are)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from model.features import Features, _csr_lookup
+
+
+def neighbour_counts(f: Features) -> sparse.csr_matrix:
+    """How many of each customer's nearest accounts bought each product."""
+    n, k = f.nbr_idx.shape
+    a = sparse.csr_matrix((np.ones(n * k, np.float32), f.nbr_idx.ravel(),
+                           np.arange(0, n * k + 1, k)), shape=(n, f.own.shape[0]))
+    binary = f.own.copy()
+    binary.data[:] = 1.0
+    return (a @ binary).tocsr()
+
+
+def reasons(f: Features, nbr: sparse.csr_matrix, c: np.ndarray, p: np.ndarray,
+            segment_of: np.ndarray | None = None, top_in_segment: dict | None = None) -> list[str]:
+    """One reason per (customer index, product index) pair."""
+    pos = _csr_lookup(f.own, c, p)
+    npos = _csr_lookup(nbr, c, p)
+    nn = np.where(npos >= 0, nbr.data[np.maximum(npos, 0)], 0).astype(int)
+    k = f.nbr_idx.shape[1]
+    out = []
+    for i in range(len(c)):
+        if pos[i] >= 0:
+            out.append(reorder_reason(int(f.weeks_bought[pos[i]]), int(f.last12[pos[i]]),
+                                      int(f.recency[pos[i]])))
+        elif nn[i] >= 2:
+            out.append(f"similar accounts: {nn[i]} of {k} nearest buy it")
+        elif segment_of is not None and top_in_segment and p[i] in top_in_segment.get(
+                segment_of[c[i]], ()):
+            out.append(f"popular with {segment_of[c[i]]} accounts")
+        else:
+            out.append(f"popular: bought by {int(f.pop_count[p[i]])} accounts")
+    return out
+
+
+def reorder_reason(weeks: int, last12: int, recency: int) -> str:
+    if last12 == 0:
+        return f"reorder: bought in {weeks} weeks before, none in the last 12"
+    if recency == 0:
+        return f"reorder: bought in {last12} of last 12 weeks, including the latest"
+    return f"reorder: bought in {last12} of last 12 weeks, not in last {recency}"

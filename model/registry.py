@@ -1,0 +1,249 @@
+"""Model versions: the training record, the promotion gate, and the atomic serving switch.
+
+Readers (the Slack app) only ever read the recommendations of the one 'live' version, so writing a
+new version's rows and flipping the statuses in one transaction means they never see a half set.
+No TensorFlow here: this module is safe to import from the Slack side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+
+from db.errors import RecbotError
+from db.models import ColdStartRecommendation, Customer, ModelVersion, Product, Recommendation
+
+STATUSES = ("training", "live", "candidate", "rejected", "failed", "retired")
+DEFAULT_TOLERANCE = 0.05  # a new version may be up to 5% below the live one on holdout NDCG@10
+REC_COLUMNS = ("model_version_id", "customer_id", "mode", "rank", "product_id", "score", "reason")
+COLD_COLUMNS = ("model_version_id", "segment", "rank", "product_id", "score", "reason")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def start_run(engine: Engine, arch: str, hyperparams: dict) -> int:
+    """Record a run as 'training' (committed at once, so a crash still leaves a trace)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(ModelVersion).where(ModelVersion.status == "training")
+            .values(status="failed", reason="interrupted: the training process ended unfinished"))
+        return conn.execute(
+            insert(ModelVersion).values(status="training", arch=arch, started_at=_now(),
+                                        hyperparams=hyperparams).returning(ModelVersion.id)
+        ).scalar_one()
+
+
+def record_failure(engine: Engine, version_id: int, reason: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(ModelVersion).where(ModelVersion.id == version_id)
+                     .values(status="failed", reason=reason[:1000]))
+
+
+def record_trained(engine: Engine, version_id: int, **values) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(ModelVersion).where(ModelVersion.id == version_id)
+                     .values(trained_at=_now(), **values))
+
+
+def holdout_score(metrics: dict | None, key: str = "holdout") -> float | None:
+    """The gate's number: mean holdout NDCG@10 of modes 'all' and 'new'."""
+    m = (metrics or {}).get(key)
+    return None if not m else (m["all"] + m["new"]) / 2
+
+
+def live_version(engine_or_conn: Engine | Connection) -> ModelVersion | None:
+    stmt = select(ModelVersion).where(ModelVersion.status == "live")
+    if isinstance(engine_or_conn, Engine):
+        with engine_or_conn.connect() as conn:
+            row = conn.execute(stmt).first()
+    else:
+        row = engine_or_conn.execute(stmt).first()
+    return None if row is None else _version(row)
+
+
+def _version(row) -> ModelVersion:
+    v = ModelVersion(**{k: v for k, v in row._mapping.items() if k != "artifact"})
+    return v
+
+
+@dataclass
+class GateResult:
+    passed: bool
+    reason: str
+
+
+def gate(engine: Engine, metrics: dict, tolerance: float = DEFAULT_TOLERANCE) -> GateResult:
+    ours, pop = holdout_score(metrics), holdout_score(metrics, "holdout_popularity")
+    if ours is None or pop is None:
+        return GateResult(False, "no holdout metrics")
+    if ours <= pop:
+        return GateResult(False, f"holdout NDCG@10 {ours:.4f} does not beat popularity {pop:.4f}")
+    live = live_version(engine)
+    live_score = holdout_score(live.metrics) if live else None
+    if live_score is not None and ours < live_score * (1 - tolerance):
+        return GateResult(False, f"holdout NDCG@10 {ours:.4f} is more than {tolerance:.0%} below "
+                                 f"live version {live.id} ({live_score:.4f})")
+    vs = f", live version {live.id} had {live_score:.4f}" if live_score is not None else ""
+    return GateResult(True, f"holdout NDCG@10 {ours:.4f} beats popularity {pop:.4f}{vs}")
+
+
+def _bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: list) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
+            for r in rows:
+                cp.write_row(r)
+        return
+    marks = ", ".join("?" for _ in columns)
+    conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def _write_rows(conn: Connection, rec_chunks: Iterable[list], cold_rows: list) -> int:
+    n = 0
+    for chunk in rec_chunks:
+        _bulk_insert(conn, "recommendations", REC_COLUMNS, chunk)
+        n += len(chunk)
+    _bulk_insert(conn, "cold_start_recommendations", COLD_COLUMNS, cold_rows)
+    return n
+
+
+def _flip_live(conn: Connection, version_id: int, reason: str | None) -> int | None:
+    """Retire the live version, make `version_id` live, keep only these two sets of rows."""
+    old = conn.execute(select(ModelVersion.id).where(ModelVersion.status == "live")).scalar()
+    if old is not None:
+        conn.execute(update(ModelVersion).where(ModelVersion.id == old).values(status="retired"))
+    values = {"status": "live", "promoted_at": _now()}
+    if reason is not None:
+        values["reason"] = reason
+    conn.execute(update(ModelVersion).where(ModelVersion.id == version_id).values(**values))
+    keep = [version_id] + ([old] if old is not None else [])
+    keep += list(conn.execute(select(ModelVersion.id).where(ModelVersion.status == "candidate")
+                              ).scalars())
+    for table in (Recommendation, ColdStartRecommendation):
+        conn.execute(delete(table).where(table.model_version_id.not_in(keep)))
+    return old
+
+
+def publish(engine: Engine, version_id: int, rec_chunks: Iterable[list], cold_rows: list,
+            reason: str | None = None) -> int:
+    """Write the version's rows and make it live, all in one transaction. Returns rows written."""
+    with engine.begin() as conn:
+        n = _write_rows(conn, rec_chunks, cold_rows)
+        _flip_live(conn, version_id, reason)
+    return n
+
+
+def store_candidate(engine: Engine, version_id: int, rec_chunks: Iterable[list],
+                    cold_rows: list, reason: str) -> int:
+    """Keep a gate-passing version's rows without serving them (promote it later)."""
+    with engine.begin() as conn:
+        n = _write_rows(conn, rec_chunks, cold_rows)
+        conn.execute(update(ModelVersion).where(ModelVersion.id == version_id)
+                     .values(status="candidate", reason=reason))
+    return n
+
+
+def reject(engine: Engine, version_id: int, reason: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(ModelVersion).where(ModelVersion.id == version_id)
+                     .values(status="rejected", reason=reason))
+
+
+def _has_rows(conn: Connection, version_id: int) -> bool:
+    return conn.execute(select(func.count()).select_from(ColdStartRecommendation)
+                        .where(ColdStartRecommendation.model_version_id == version_id)
+                        ).scalar_one() > 0
+
+
+def promote(engine: Engine, version_id: int) -> None:
+    """Make a stored version live by hand (a candidate, or the previous live one)."""
+    with engine.begin() as conn:
+        status = conn.execute(select(ModelVersion.status).where(ModelVersion.id == version_id)
+                              ).scalar()
+        if status is None:
+            raise RecbotError(f"no model version {version_id}: see `recbot models list`")
+        if status == "live":
+            raise RecbotError(f"model version {version_id} is already live")
+        if not _has_rows(conn, version_id):
+            raise RecbotError(
+                f"model version {version_id} ({status}) has no stored recommendations; only the "
+                "live, previous live and candidate versions keep them: run `recbot train`")
+        _flip_live(conn, version_id, f"promoted by hand (was {status})")
+
+
+def rollback(engine: Engine) -> tuple[int, int]:
+    """Go back to the most recent retired version that still has its recommendations."""
+    with engine.begin() as conn:
+        live = conn.execute(select(ModelVersion.id).where(ModelVersion.status == "live")).scalar()
+        if live is None:
+            raise RecbotError("no live model version to roll back")
+        prev_ids = conn.execute(
+            select(ModelVersion.id).where(ModelVersion.status == "retired")
+            .order_by(ModelVersion.promoted_at.desc(), ModelVersion.id.desc())).scalars().all()
+        prev = next((v for v in prev_ids if _has_rows(conn, v)), None)
+        if prev is None:
+            raise RecbotError("no previous version with stored recommendations to roll back to")
+        conn.execute(update(ModelVersion).where(ModelVersion.id == live)
+                     .values(status="retired", reason="rolled back"))
+        conn.execute(update(ModelVersion).where(ModelVersion.id == prev)
+                     .values(status="live", promoted_at=_now(), reason="restored by rollback"))
+        return live, prev
+
+
+def list_versions(engine: Engine, limit: int = 20) -> list[ModelVersion]:
+    cols = [c for c in ModelVersion.__table__.c if c.name != "artifact"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*cols).order_by(ModelVersion.id.desc()).limit(limit)).all()
+    return [ModelVersion(**dict(r._mapping)) for r in rows]
+
+
+@dataclass
+class ServedItem:
+    rank: int
+    product_id: int
+    external_id: str
+    name: str
+    score: float
+    reason: str
+
+
+def served(engine: Engine, customer_id: int, mode: str = "all", top: int = 10
+           ) -> tuple[list[ServedItem], str]:
+    """What the live version recommends to a customer: its own list, else the cold-start list.
+
+    Returns the items and where they came from ('history', 'segment <s>', 'global').
+    """
+    with engine.connect() as conn:
+        live = conn.execute(select(ModelVersion.id).where(ModelVersion.status == "live")).scalar()
+        if live is None:
+            raise RecbotError("no live model yet: run `recbot train`")
+        stmt = (select(Recommendation.rank, Product.id, Product.external_id, Product.name,
+                       Recommendation.score, Recommendation.reason)
+                .join(Product, Product.id == Recommendation.product_id)
+                .where(Recommendation.model_version_id == live,
+                       Recommendation.customer_id == customer_id, Recommendation.mode == mode)
+                .order_by(Recommendation.rank).limit(top))
+        rows = conn.execute(stmt).all()
+        if rows:
+            return [ServedItem(*r) for r in rows], "history"
+        segment = conn.execute(select(Customer.segment).where(Customer.id == customer_id)
+                               ).scalar() or ""
+        for seg in dict.fromkeys([segment, ""]):
+            cold = (select(ColdStartRecommendation.rank, Product.id, Product.external_id,
+                           Product.name, ColdStartRecommendation.score,
+                           ColdStartRecommendation.reason)
+                    .join(Product, Product.id == ColdStartRecommendation.product_id)
+                    .where(ColdStartRecommendation.model_version_id == live,
+                           ColdStartRecommendation.segment == seg)
+                    .order_by(ColdStartRecommendation.rank).limit(top))
+            rows = conn.execute(cold).all()
+            if rows:
+                return [ServedItem(*r) for r in rows], f"segment {seg}" if seg else "global"
+    return [], "none"
