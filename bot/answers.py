@@ -69,18 +69,19 @@ def command_reply(deps: Deps, user_id: str, text: str | None) -> Reply:
         return _recommend(session, deps, user_id, request)
 
 
-def _find(session: Session, deps: Deps, user_id: str, request: Request) -> queries.Match:
-    allowed = allowed_ids(session, deps, user_id)
-    if request.alt_query:
-        exact = queries.find_customer(session, request.alt_query, deps.names, allowed)
-        if exact.kind == "one" and exact.customers[0].name.lower() == request.alt_query.lower():
+def _find(session: Session, deps: Deps, request: Request,
+          allowed: frozenset[int] | None) -> queries.Match:
+    if request.alt_query:  # "Harbor Cafe 12" may be a name, not "Harbor Cafe", 12 products
+        exact = queries.exact_match(session, request.alt_query, allowed)
+        if exact is not None and exact.kind != "many":
             return exact
     return queries.find_customer(session, request.query, deps.names, allowed)
 
 
 def _recommend(session: Session, deps: Deps, user_id: str, request: Request) -> Reply:
-    match = _find(session, deps, user_id, request)
-    restricted = allowed_ids(session, deps, user_id) is not None
+    allowed = allowed_ids(session, deps, user_id)
+    match = _find(session, deps, request, allowed)
+    restricted = allowed is not None
     if match.kind == "not_yours":
         return blocks.not_yours_reply()
     if match.kind == "none":

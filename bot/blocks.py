@@ -55,8 +55,9 @@ def _section(md: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": md[:3000]}}
 
 
-def _context(md: str) -> dict:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": md[:3000]}]}
+def _context(*lines: str) -> dict:
+    return {"type": "context",
+            "elements": [{"type": "mrkdwn", "text": md[:3000]} for md in lines if md]}
 
 
 def _button(label: str, action_id: str, val: str, style: str | None = None) -> dict:
@@ -168,10 +169,8 @@ def answer_reply(answer: Answer, interactive: bool = True, shared_by: str = "") 
     c = answer.customer
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": plain(c.name), "emoji": False}},
-        _context(summary_line(c, answer.summary)),
+        _context(summary_line(c, answer.summary), answer.note),  # one block: 50 is Slack's cap
     ]
-    if answer.note:
-        blocks.append(_context(answer.note))
     if answer.cold_start:
         seg = f" with {escape(answer.cold_segment, 60)} customers" if answer.cold_segment else ""
         blocks += [_section(f"*Popular{seg}: a starting list* (new account, no purchase "

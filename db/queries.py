@@ -156,13 +156,9 @@ def find_customer(
     `allowed` (when given) limits the search to those customer ids, so a restricted rep never
     sees the names of other reps' accounts; an exact hit outside it is reported as not_yours.
     """
-    exact = _exact(session, query)
-    if exact:
-        visible = [c for c in exact if allowed is None or c.id in allowed]
-        if not visible:
-            return Match("not_yours")
-        kind = "one" if len(visible) == 1 else "many"
-        return Match(kind, tuple(visible[:MAX_CHOICES]), total=len(visible))
+    exact = exact_match(session, query, allowed)
+    if exact is not None:
+        return exact
     ids, keys = names.get(session)
     if allowed is not None:
         kept = [(i, k) for i, k in zip(ids, keys, strict=True) if i in allowed]
@@ -181,6 +177,19 @@ def find_customer(
     closest = process.extract(key, keys, scorer=fuzz.QRatio, processor=None, limit=3,
                               score_cutoff=40)
     return Match("none", closest=tuple(_names(session, [ids[i] for _, _, i in closest])))
+
+
+def exact_match(session: Session, query: str, allowed: frozenset[int] | None = None
+                ) -> Match | None:
+    """The customers whose external id (else name) is exactly the text, ignoring case."""
+    exact = _exact(session, query)
+    if not exact:
+        return None
+    visible = [c for c in exact if allowed is None or c.id in allowed]
+    if not visible:
+        return Match("not_yours")
+    kind = "one" if len(visible) == 1 else "many"
+    return Match(kind, tuple(visible[:MAX_CHOICES]), total=len(visible))
 
 
 _EXACT = select(*_CUSTOMER_COLUMNS).where(
