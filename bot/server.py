@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 
 from gunicorn.app.base import BaseApplication
+from slack_bolt import App
 from sqlalchemy import Engine
 
 from bot.web import WsgiApp, make_wsgi
@@ -75,7 +76,7 @@ def run_http(wsgi: WsgiApp, engine: Engine, port: int, workers: int, threads: in
              after_fork=lambda: engine.dispose(close=False)).run()
 
 
-def run_socket_mode(app, app_token: str) -> None:
+def run_socket_mode(app: App, app_token: str) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     SocketModeHandler(app, app_token).start()

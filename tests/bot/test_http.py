@@ -35,6 +35,18 @@ def test_signed_recommend_returns_the_answer_in_one_round_trip(live: LiveServer)
     assert [c.method for c in live.standin.calls] == ["auth.test", "auth.test"]
 
 
+@pytest.mark.parametrize("text", ["'; DROP TABLE customers; --", "ünïcødé ☃ \x00", "",
+                                  "<!channel> <@U0VICTIM>", "acme " * 600])
+def test_odd_text_over_http_is_answered_safely(live: LiveServer, text: str) -> None:
+    status, reply = signed_command(live.url, SECRET, text, fixtures.REP_A,
+                                   live.standin.response_url())
+    assert status == 200 and reply["response_type"] == "ephemeral" and reply["text"]
+    rendered = json.dumps(reply)
+    assert "<!channel>" not in rendered and "<@U0VICTIM>" not in rendered
+    assert signed_command(live.url, SECRET, "C001", fixtures.REP_A, live.standin.response_url()
+                          )[1]["blocks"][0]["text"]["text"] == "Acme Bistro"
+
+
 def test_start_up_auth_test_went_to_the_stand_in_with_the_token(live: LiveServer) -> None:
     call = live.standin.calls_to("auth.test")[0]
     assert call.token == live.deps.settings.bot_token
