@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -223,3 +225,81 @@ class Feedback(Base):
 # Case-insensitive exact lookups of `/recommend <name or id>` stay index reads.
 Index("ix_customers_lower_name", func.lower(Customer.__table__.c.name))
 Index("ix_customers_lower_external_id", func.lower(Customer.__table__.c.external_id))
+
+
+# --- Scheduled jobs (issue #5): exactly-once job runs, digest deliveries, reps' digest choices ---
+
+
+class JobRun(Base):
+    """One run of a scheduled job. The database, not memory, decides who runs what:
+
+    (job, period) is unique, so a second replica or a restart cannot start the same period
+    again, and at most one row per job may be 'running' (a partial unique index), so two
+    retrains never overlap. status: running, succeeded, failed, abandoned (its owner stopped
+    heart-beating; the period may then be taken over).
+    """
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(48))
+    status: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(128))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    model_version_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("job", "period", name="uq_job_runs_job_period"),
+        Index("uq_job_runs_one_running", "job", unique=True,
+              sqlite_where=text("status = 'running'"),
+              postgresql_where=text("status = 'running'")),
+        Index("ix_job_runs_job_started", "job", "started_at"),
+    )
+
+
+class DigestDelivery(Base):
+    """One rep's digest for one period (the digest's local wall-clock time, e.g. 2026-11-23T08:00).
+
+    (rep_id, period) is unique: the row is inserted 'pending' before anything is sent, marked
+    'sent' after Slack accepted the message, or 'failed' with the error (retried next run).
+    """
+
+    __tablename__ = "digest_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("sales_reps.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str] = mapped_column(String(128))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    accounts: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("rep_id", "period", name="uq_digest_deliveries_rep_period"),
+        Index("ix_digest_deliveries_period_status", "period", "status"),
+    )
+
+
+class RepDigestSetting(Base):
+    """A rep's digest choice, and the Slack ids found for them (saves a lookup per week)."""
+
+    __tablename__ = "rep_digest_settings"
+
+    rep_id: Mapped[int] = mapped_column(
+        ForeignKey("sales_reps.id", ondelete="CASCADE"), primary_key=True
+    )
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    dm_channel: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -120,3 +120,77 @@ def _user_ids(value: str) -> frozenset[str]:
     if bad:
         raise RecbotError(f"ADMIN_USER_IDS must be Slack user ids like U012ABCDEF, got {bad[0]!r}")
     return ids
+
+
+# --- Scheduled jobs (issue #5) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """Schedules and limits of the weekly retrain and the reps' digest (5-field crontab)."""
+
+    retrain_cron: str = "0 2 * * mon"
+    digest_cron: str = "0 8 * * mon"  # evaluated in each rep's own time zone
+    scheduler_tz: str = "UTC"  # the retrain's time zone
+    admin_channel: str = ""
+    retrain_timeout_s: int = 3 * 3600
+    retrain_grace_s: int = 6 * 3600  # a retrain missed by less than this still runs (once)
+    digest_grace_s: int = 24 * 3600  # likewise for a rep's digest
+    digest_pace_per_s: float = 1.0  # chat.postMessage per second; 0 disables pacing
+    digest_accounts: int = 10
+    digest_picks: int = 3
+    run_scheduler: bool = True  # `recbot serve` starts the scheduler too
+
+    @classmethod
+    def from_env(cls) -> JobSettings:
+        load_dotenv(Path.cwd() / ".env", override=False)
+        env = {k: os.environ.get(k, "").strip() for k in _JOB_VARS}
+        pace = env["DIGEST_PACE"]
+        try:
+            pace_value = float(pace) if pace else 1.0
+        except ValueError:
+            pace_value = -1.0
+        if not 0 <= pace_value <= 1000:
+            raise RecbotError(f"DIGEST_PACE must be messages per second from 0 to 1000, "
+                              f"got {pace!r}")
+        return cls(
+            retrain_cron=_cron("RETRAIN_CRON", env["RETRAIN_CRON"], cls.retrain_cron),
+            digest_cron=_cron("DIGEST_CRON", env["DIGEST_CRON"], cls.digest_cron),
+            scheduler_tz=_zone("SCHEDULER_TZ", env["SCHEDULER_TZ"] or "UTC"),
+            admin_channel=env["ADMIN_CHANNEL"],
+            retrain_timeout_s=_int("RETRAIN_TIMEOUT", env["RETRAIN_TIMEOUT"], 3 * 3600, 10,
+                                   7 * 24 * 3600),
+            digest_pace_per_s=pace_value,
+            digest_accounts=_int("DIGEST_ACCOUNTS", env["DIGEST_ACCOUNTS"], 10, 1, 40),
+            digest_picks=_int("DIGEST_PICKS", env["DIGEST_PICKS"], 3, 1, 5),
+            run_scheduler=not env["SCHEDULER"] or _bool("SCHEDULER", env["SCHEDULER"]),
+        )
+
+
+_JOB_VARS = (
+    "RETRAIN_CRON", "DIGEST_CRON", "SCHEDULER_TZ", "ADMIN_CHANNEL", "RETRAIN_TIMEOUT",
+    "DIGEST_PACE", "DIGEST_ACCOUNTS", "DIGEST_PICKS", "SCHEDULER",
+)
+
+
+def _cron(name: str, value: str, default: str) -> str:
+    if not value:
+        return default
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except ValueError as exc:
+        raise RecbotError(f"{name} must be a 5-field crontab like {default!r}: {exc}") from None
+    return value
+
+
+def _zone(name: str, value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RecbotError(f"{name} must be an IANA time zone like Europe/Berlin, got {value!r}"
+                          ) from None
+    return value
