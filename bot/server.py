@@ -91,8 +91,13 @@ def serve() -> None:
     engine = serving_engine(settings.database_url, pool_size=slack.web_threads)
     ensure_schema(engine, auto_upgrade=settings.database_url_is_default)
     sessions = session_factory(engine)
-    app = build_app(slack, sessions)
+    from bot.deps import Deps
+    from bot.jobs.service import start_beside_server
+    from bot.jobs.slack_hooks import next_retrain
+
+    app = build_app(slack, sessions, deps=Deps(sessions, slack, next_retrain=next_retrain))
     engine.dispose()  # no connection crosses the fork into the workers
+    start_beside_server()  # the scheduler: one child process per `recbot serve`
     if slack.socket_mode:
         log.info("Socket Mode via %s, database %s", slack.api_url, safe_url(engine))
         run_socket_mode(app, slack.app_token)

@@ -32,6 +32,7 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     at: float = field(default_factory=time.time)
+    status: int = 0  # the HTTP status answered (0: connection dropped)
 
     @property
     def token(self) -> str | None:
@@ -106,6 +107,10 @@ class SlackStandIn:
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
+    def delivered(self, method: str) -> list[Call]:
+        """Calls of `method` that were answered 200 (a 429, 500 or drop delivered nothing)."""
+        return [c for c in self.calls_to(method) if c.status == 200]
+
     def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Wait until `count` calls of `method` arrived (lazy listeners answer after the ack)."""
         deadline = time.monotonic() + timeout
@@ -175,6 +180,15 @@ def _lookup_by_email(s: SlackStandIn, c: Call) -> dict:
     return {"ok": True, "user": {"id": user, "profile": {"email": c.params.get("email")}}}
 
 
+def _conversations_history(s: SlackStandIn, c: Call) -> dict:
+    """The messages delivered to the channel (newest first), with their metadata."""
+    channel = c.params.get("channel")
+    posted = [p for p in s.delivered("chat.postMessage") if p.params.get("channel") == channel]
+    return {"ok": True, "has_more": False, "messages": [
+        {"type": "message", "ts": f"{p.at:.6f}", "text": p.params.get("text"),
+         "metadata": p.params.get("metadata")} for p in reversed(posted)]}
+
+
 def _apps_connections_open(_s: SlackStandIn, _c: Call) -> dict:
     return {"ok": False, "error": "not_allowed_token_type"}
 
@@ -186,6 +200,7 @@ _BUILTIN: dict[str, Callable[[SlackStandIn, Call], dict]] = {
     "views.publish": _views_publish,
     "conversations.open": _conversations_open,
     "users.lookupByEmail": _lookup_by_email,
+    "conversations.history": _conversations_history,
     "apps.connections.open": _apps_connections_open,
 }
 
@@ -218,6 +233,8 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                         {k.lower(): v for k, v in self.headers.items()})
             standin._record(call)
             fault = standin._take_fault(method)
+            call.status = 0 if fault is not None and fault.kind == "drop" else (
+                int(fault.kind) if fault is not None else 200)
             if fault is not None and fault.kind == "drop":
                 self.close_connection = True
                 self.connection.close()

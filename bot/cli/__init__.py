@@ -47,9 +47,10 @@ def _register() -> None:
 
     for module in (db_commands, import_commands, generate_command, demo_command, model_commands):
         module.register(cli)
-    from bot.cli import serve_command
+    from bot.cli import job_commands, serve_command
 
     serve_command.register(cli)
+    job_commands.register(cli)
 
 
 _register()

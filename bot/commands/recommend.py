@@ -5,8 +5,11 @@ from __future__ import annotations
 from slack_bolt import Ack, BoltContext
 
 from bot.answers import command_reply
+from bot.jobs.slack_hooks import digest_command, with_job_status
 
 
 def recommend(ack: Ack, command: dict, context: BoltContext) -> None:
-    reply = command_reply(context["deps"], command.get("user_id", ""), command.get("text"))
+    deps, user, text = context["deps"], command.get("user_id", ""), command.get("text")
+    reply = digest_command(deps, user, text) or with_job_status(
+        command_reply(deps, user, text), deps, text)
     ack(response_type="ephemeral", **reply.payload())

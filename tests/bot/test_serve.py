@@ -109,7 +109,8 @@ def test_http_server_under_gunicorn_answers_signed_requests(
             text=True, env=clean_env(
                 SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
                 SLACK_API_URL=slack.api_url, PORT=str(port), WEB_CONCURRENCY="2",
-                WEB_THREADS="2", DATABASE_URL=database_url))
+                WEB_THREADS="2", DATABASE_URL=database_url,
+                SCHEDULER="off"))  # the scheduler child is tested in tests/jobs
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60
@@ -148,7 +149,7 @@ def test_socket_mode_opens_a_connection_with_the_app_token(filled, database_url:
             [sys.executable, "-m", "bot.server"], cwd=REPO, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, env=clean_env(
                 SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN="xapp-1-test",
-                SLACK_API_URL=slack.api_url, DATABASE_URL=database_url))
+                SLACK_API_URL=slack.api_url, DATABASE_URL=database_url, SCHEDULER="off"))
         try:
             [call, *_] = slack.wait_for("apps.connections.open", timeout=60)
             assert call.token == "xapp-1-test"

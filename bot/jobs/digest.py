@@ -1,0 +1,235 @@
+"""The digest job: one DM per rep per period, through the delivery claims in bot.jobs.claims.
+
+A rep's period is the latest DIGEST_CRON occurrence in the rep's own time zone; a rep is due when
+that period has no delivery yet (and it is less than the grace old, unless run by hand), or its
+delivery failed (retried after a pause), or it is stuck 'pending' because its sender died.
+
+Crash window: the message is stamped with the delivery key in Slack message metadata. A retry of
+a delivery that may have reached Slack first reads the DM's recent history and, if the message
+is there, marks it sent instead of sending it again. Only if that read fails (e.g. the im:history
+scope is missing) can a crash between Slack's acceptance and the 'sent' update cost a duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import Connection, Engine
+
+from bot.jobs import claims
+from bot.jobs.digest_message import METADATA_EVENT, digest_message
+from bot.jobs.pacing import Pacer
+from bot.jobs.schedule import last_occurrence, naive_utc, period_key, utcnow
+from db import job_queries
+from db.job_queries import Recipient
+from db.settings import JobSettings
+
+log = logging.getLogger(__name__)
+JOB = "digest"
+
+
+class DeliveryError(Exception):
+    """A rep cannot be reached (no Slack user for their email, …): recorded, retried later."""
+
+
+@dataclass(frozen=True)
+class Due:
+    recipient: Recipient
+    period: str
+
+
+@dataclass
+class DigestReport:
+    ran: bool
+    reason: str = ""
+    due: int = 0
+    sent: int = 0
+    reconciled: int = 0  # found already delivered by an interrupted attempt
+    failed: int = 0
+    skipped: int = 0  # claimed by someone else meanwhile, or nothing to show
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if not self.ran:
+            return self.reason
+        text = f"{self.sent} sent, {self.failed} failed, {self.skipped} skipped of {self.due} due"
+        if self.reconciled:
+            text += f", {self.reconciled} found already delivered"
+        return text
+
+
+def _zone_period(cron: str, tz: str, now: datetime) -> tuple[str, datetime] | None:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = "UTC"
+    occ = last_occurrence(cron, tz, now)
+    return None if occ is None else (period_key(occ), occ)
+
+
+def plan(conn: Connection, settings: JobSettings, now: datetime, manual: bool = False
+         ) -> tuple[list[Due], int]:
+    """Who is due at `now` (aware) and for which period; also how many opted out."""
+    reps = job_queries.recipients(conn)
+    zones = {tz: _zone_period(settings.digest_cron, tz, now) for tz in {r.time_zone for r in reps}}
+    existing = job_queries.deliveries(conn, (z[0] for z in zones.values() if z))
+    grace, at = timedelta(seconds=settings.digest_grace_s), naive_utc(now)
+    due, opted_out = [], 0
+    for rep in reps:
+        zone = zones[rep.time_zone]
+        if zone is None:
+            continue
+        if rep.opted_out:
+            opted_out += 1
+            continue
+        period, occurrence = zone
+        state = existing.get((rep.rep_id, period))
+        if state is None:
+            ok = manual or now - occurrence <= grace
+        else:
+            status, attempts, claimed_at = state
+            wait = claims.DELIVERY_RETRY_AFTER if status == "failed" else claims.DELIVERY_LEASE
+            ok = (status != "sent" and attempts < claims.MAX_ATTEMPTS
+                  and (manual and status == "failed" or claimed_at <= at - wait))
+        if ok:
+            due.append(Due(rep, period))
+    return due, opted_out
+
+
+class DigestJob:
+    def __init__(self, engine: Engine, settings: JobSettings, client: WebClient | None,
+                 pacer: Pacer | None = None, owner: str | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine, self.settings, self.client = engine, settings, client
+        self.pacer = pacer or Pacer(settings.digest_pace_per_s)
+        self.owner = owner or claims.owner_id()
+        self.clock = clock
+
+    def run(self, now: datetime | None = None, manual: bool = False) -> DigestReport:
+        """Send every due digest; a second process doing the same at once skips."""
+        now = now or self.clock()
+        with self.engine.connect() as conn:
+            model_id = job_queries.live_model_id(conn)
+            due, _ = plan(conn, self.settings, now, manual)
+        if model_id is None:
+            return DigestReport(False, "no live model yet: nothing to send")
+        if not due:
+            return DigestReport(False, "nobody is due")
+        stamp = naive_utc(now)
+        key = f"manual-{stamp:%Y-%m-%dT%H:%M:%S.%f}" if manual else f"{stamp:%Y-%m-%dT%H:%M}Z"
+        run = claims.claim_run(self.engine, JOB, key, stamp, self.owner)
+        if run is None:
+            return DigestReport(False, "another process is running the digest")
+        report = DigestReport(True, due=len(due))
+        try:
+            for n, item in enumerate(due, 1):
+                self._deliver(item, model_id, manual, report)
+                if n % 25 == 0:
+                    claims.heartbeat(self.engine, run, naive_utc(self.clock()))
+        except Exception as exc:  # a bug or the database: record it; a crash leaves 'running'
+            claims.finish_run(self.engine, run, naive_utc(self.clock()), "failed", "failed",
+                              f"{type(exc).__name__}: {exc}; {report.summary()}")
+            raise
+        outcome = "sent" if not report.failed else "partly failed"
+        detail = report.summary() + "".join(f"\n{e}" for e in report.errors[:5])
+        claims.finish_run(self.engine, run, naive_utc(self.clock()), "succeeded", outcome,
+                          detail)
+        return report
+
+    def _deliver(self, item: Due, model_id: int, manual: bool, report: DigestReport) -> None:
+        rep = item.recipient
+        with self.engine.connect() as conn:
+            accounts = job_queries.rep_accounts(conn, rep.rep_id, model_id,
+                                                self.settings.digest_picks)
+        if not any(a.picks for a in accounts):
+            report.skipped += 1
+            return
+        retry_after = timedelta(0) if manual else claims.DELIVERY_RETRY_AFTER
+        claim = claims.claim_delivery(self.engine, rep.rep_id, item.period,
+                                      naive_utc(self.clock()), self.owner, retry_after)
+        if claim is None:
+            report.skipped += 1
+            return
+        try:
+            channel = claim.channel or rep.dm_channel or self._open_dm(rep)
+            if channel != claim.channel:
+                claims.note_channel(self.engine, claim, channel)
+            if claim.attempts > 1 and self._already_posted(channel, claim.key):
+                claims.mark_sent(self.engine, claim, naive_utc(self.clock()), channel, None,
+                                 len(accounts), "found in the DM after an interrupted attempt")
+                report.reconciled += 1
+                return
+            message = digest_message(rep.name, item.period, accounts,
+                                     self.settings.digest_accounts, model_id, claim.key)
+            self.pacer.wait("chat.postMessage")
+            response = self._client().chat_postMessage(channel=channel, unfurl_links=False,
+                                                       unfurl_media=False, **message)
+            claims.mark_sent(self.engine, claim, naive_utc(self.clock()), channel,
+                             response.get("ts"), len(accounts))
+            report.sent += 1
+        except (DeliveryError, SlackApiError, SlackClientError, OSError) as exc:
+            error = describe(exc)
+            log.warning("digest for rep %s (%s) failed: %s", rep.rep_id, item.period, error)
+            claims.mark_failed(self.engine, claim, error)
+            report.failed += 1
+            report.errors.append(f"rep {rep.rep_id} ({rep.email}): {error}")
+
+    def _client(self) -> WebClient:
+        if self.client is None:
+            raise DeliveryError("SLACK_BOT_TOKEN is not set")
+        return self.client
+
+    def _slack_user(self, rep: Recipient) -> str:
+        if rep.slack_user_id:
+            return rep.slack_user_id
+        self.pacer.wait("users.lookupByEmail")
+        try:
+            found = self._client().users_lookupByEmail(email=rep.email)["user"]["id"]
+        except SlackApiError as exc:
+            if exc.response.get("error") == "users_not_found":
+                raise DeliveryError(f"no Slack user has the email {rep.email}") from None
+            raise
+        job_queries.save_digest_setting(self.engine, rep.rep_id, naive_utc(self.clock()),
+                                        slack_user_id=found)
+        return found
+
+    def _open_dm(self, rep: Recipient) -> str:
+        user = self._slack_user(rep)
+        self.pacer.wait("conversations.open")
+        channel = self._client().conversations_open(users=user)["channel"]["id"]
+        job_queries.save_digest_setting(self.engine, rep.rep_id, naive_utc(self.clock()),
+                                        slack_user_id=user, dm_channel=channel)
+        return channel
+
+    def _already_posted(self, channel: str, key: str) -> bool:
+        """Whether an earlier, interrupted attempt's message is in the DM (see module doc)."""
+        self.pacer.wait("conversations.history")
+        oldest = (self.clock() - timedelta(days=8)).timestamp()
+        try:
+            history = self._client().conversations_history(
+                channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.warning("cannot read DM %s to check for an earlier digest (%s); sending again",
+                        channel, describe(exc))
+            return False
+        for message in history.get("messages") or []:
+            meta = message.get("metadata") or {}
+            if (meta.get("event_type") == METADATA_EVENT
+                    and (meta.get("event_payload") or {}).get("delivery") == key):
+                return True
+        return False
+
+
+def describe(exc: BaseException) -> str:
+    """One line for the delivery record."""
+    if isinstance(exc, SlackApiError):
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        return (f"Slack {exc.response.api_url.rsplit('/', 1)[-1]}: HTTP "
+                f"{exc.response.status_code} {data.get('error') or ''}").strip()
+    return f"{type(exc).__name__}: {exc}"[:500]

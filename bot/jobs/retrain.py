@@ -1,0 +1,192 @@
+"""The retrain job: `recbot train` in a child process with a time limit, its outcome recorded.
+
+TensorFlow only ever lives in the child, so the scheduler (and the Slack app next to it) never
+loads it and all of its memory goes back to the system when the child ends. The promotion gate
+and the atomic switch are the model side's (`recbot train`); the ModelVersion row the child
+leaves is the source of truth for the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, select, update
+
+from bot.jobs import claims
+from bot.jobs.schedule import last_occurrence, naive_utc, period_key, utcnow
+from db.models import ModelVersion
+from db.settings import JobSettings
+
+log = logging.getLogger(__name__)
+JOB = "retrain"
+HEARTBEAT_S = 30.0
+TERM_GRACE_S = 10.0
+OUTCOMES = {"live": "promoted", "candidate": "candidate", "rejected": "rejected",
+            "failed": "failed"}
+
+
+def train_command(*args: str) -> list[str]:
+    """`recbot train` run by this interpreter (works with or without the console script)."""
+    return [sys.executable, "-c", "from bot.cli import main; main()", "train", *args]
+
+
+@dataclass(frozen=True)
+class RetrainOutcome:
+    outcome: str  # promoted | candidate | rejected | failed | skipped
+    detail: str
+    version_id: int | None = None
+
+    def line(self) -> str:
+        version = f" version {self.version_id}" if self.version_id else ""
+        return f"Weekly retrain{version}: {self.outcome.upper()}: {self.detail}"
+
+
+class RetrainJob:
+    def __init__(self, engine: Engine, settings: JobSettings,
+                 command: Sequence[str] | None = None, notify: Callable[[str], None] | None = None,
+                 owner: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine, self.settings = engine, settings
+        self.command = list(command or train_command())
+        self.notify = notify
+        self.owner = owner or claims.owner_id()
+        self.clock = clock
+        self._proc: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        """Stop a running training child (scheduler shutdown); its run is recorded as failed."""
+        if self._proc is not None and self._proc.poll() is None:
+            _stop(self._proc)
+
+    def due_period(self, now: datetime) -> str | None:
+        """The scheduled occurrence to run now, if it is less than the grace old."""
+        occ = last_occurrence(self.settings.retrain_cron, self.settings.scheduler_tz, now)
+        if occ is None or now - occ > timedelta(seconds=self.settings.retrain_grace_s):
+            return None
+        return period_key(occ)
+
+    def run(self, now: datetime | None = None, manual: bool = False) -> RetrainOutcome:
+        now = now or self.clock()
+        stamp = naive_utc(now)
+        period = f"manual-{stamp:%Y-%m-%dT%H:%M:%S.%f}" if manual else self.due_period(now)
+        if period is None:
+            return RetrainOutcome("skipped", "no retrain is due")
+        run = claims.claim_run(self.engine, JOB, period, stamp, self.owner)
+        if run is None:
+            return RetrainOutcome("skipped", "another process ran or is running this retrain")
+        try:
+            result = self._train(run)
+        except Exception as exc:  # spawning failed, the database went away, …
+            result = RetrainOutcome("failed", f"{type(exc).__name__}: {exc}")
+        status = "failed" if result.outcome == "failed" else "succeeded"
+        detail = result.detail
+        if self.notify and self.settings.admin_channel:
+            try:
+                self.notify(result.line())
+            except Exception as exc:  # the outcome is recorded either way
+                detail += f" (admin channel post failed: {type(exc).__name__})"
+        claims.finish_run(self.engine, run, naive_utc(self.clock()), status, result.outcome,
+                          detail, result.version_id)
+        log.info("%s", result.line())
+        return result
+
+    def _train(self, run: claims.RunClaim) -> RetrainOutcome:
+        before = self._newest_version()
+        env = {**os.environ, "DATABASE_URL": self.engine.url.render_as_string(False),
+               "PYTHONUNBUFFERED": "1"}
+        timeout = self.settings.retrain_timeout_s
+        with tempfile.TemporaryFile() as out:
+            proc = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    preexec_fn=_die_with_parent)
+            self._proc = proc
+            try:
+                timed_out = self._wait(proc, run, timeout)
+            finally:
+                self._proc = None
+            out.seek(0)
+            tail = out.read()[-4000:].decode("utf-8", "replace")
+        version = self._version_after(before)
+        if timed_out:
+            reason = f"timed out after {timeout}s and was stopped; serving unchanged"
+            if version is not None and version[1] == "training":
+                self._mark_failed(version[0], reason)
+            return RetrainOutcome("failed", reason, version[0] if version else None)
+        if version is None or version[1] == "training":
+            last = _last_line(tail) or f"exit status {proc.returncode}"
+            if version is not None:
+                self._mark_failed(version[0], f"the training process ended unfinished: {last}")
+            return RetrainOutcome("failed", last, version[0] if version else None)
+        vid, status, reason = version
+        outcome = OUTCOMES.get(status, status)
+        return RetrainOutcome(outcome, reason or f"exit status {proc.returncode}", vid)
+
+    def _wait(self, proc: subprocess.Popen, run: claims.RunClaim, timeout: float) -> bool:
+        """Wait for the child, heart-beating the claim; stop it at the time limit."""
+        waited = 0.0
+        while True:
+            step = min(HEARTBEAT_S, timeout - waited)
+            try:
+                proc.wait(timeout=max(step, 0.01))
+                return False
+            except subprocess.TimeoutExpired:
+                waited += step
+            claims.heartbeat(self.engine, run, naive_utc(self.clock()))
+            if waited >= timeout:
+                _stop(proc)
+                return True
+
+    def _newest_version(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.coalesce(func.max(ModelVersion.id), 0))).scalar_one()
+
+    def _version_after(self, before: int) -> tuple[int, str, str | None] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(ModelVersion.id, ModelVersion.status, ModelVersion.reason)
+                               .where(ModelVersion.id > before)
+                               .order_by(ModelVersion.id.desc())).first()
+        return None if row is None else (row.id, row.status, row.reason)
+
+    def _mark_failed(self, version_id: int, reason: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(ModelVersion)
+                         .where(ModelVersion.id == version_id, ModelVersion.status == "training")
+                         .values(status="failed", reason=reason[:1000]))
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the child's process group, then SIGKILL it if it lingers."""
+    for sig, grace in ((signal.SIGTERM, TERM_GRACE_S), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _die_with_parent() -> None:
+    """Linux: the child is killed if the scheduler dies, so no orphan trains unsupervised."""
+    if sys.platform.startswith("linux"):
+        _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:500] if lines else ""
+
+
+if sys.platform.startswith("linux"):
+    import ctypes
+
+    _LIBC = ctypes.CDLL("libc.so.6", use_errno=True)

@@ -1,0 +1,94 @@
+"""What the jobs are doing: schedules, next and last runs, digest deliveries.
+
+Read from the database and the settings only, so `recbot jobs` and `/recommend status` show the
+same thing whichever process runs the scheduler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection
+
+from bot.jobs.schedule import next_occurrence
+from bot.mrkdwn import escape
+from db import job_queries
+from db.models import JobRun
+from db.settings import JobSettings
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    name: str
+    schedule: str
+    next_run: datetime | None
+    runs: list[JobRun]
+
+
+@dataclass(frozen=True)
+class Overview:
+    retrain: JobStatus
+    digest: JobStatus
+    deliveries: list[tuple[str, dict[str, int]]]
+
+
+def overview(conn: Connection, settings: JobSettings, now: datetime, runs: int = 3) -> Overview:
+    retrain = JobStatus(
+        "retrain", f"{settings.retrain_cron} ({settings.scheduler_tz})",
+        next_occurrence(settings.retrain_cron, settings.scheduler_tz, now),
+        job_queries.recent_runs(conn, "retrain", runs))
+    digest = JobStatus(
+        "digest", f"{settings.digest_cron} (each rep's time zone)",
+        next_occurrence(settings.digest_cron, "Pacific/Kiritimati", now),  # the earliest zone
+        job_queries.recent_runs(conn, "digest", runs))
+    return Overview(retrain, digest, job_queries.delivery_counts(conn))
+
+
+def when(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def run_line(run: JobRun) -> str:
+    what = run.outcome or run.status
+    first = (run.detail or "").splitlines()[0] if run.detail else ""
+    return (f"{when(run.started_at)} [{run.period}] {run.status}"
+            + (f", {what}" if what != run.status else "") + (f": {first}" if first else ""))
+
+
+def deliveries_line(period: str, counts: dict[str, int]) -> str:
+    parts = [f"{counts[s]} {s}" for s in ("sent", "failed", "pending") if counts.get(s)]
+    return f"digest {period}: " + (", ".join(parts) or "none")
+
+
+def cli_lines(view: Overview) -> list[str]:
+    lines = []
+    for job in (view.retrain, view.digest):
+        lines.append(f"{job.name}: {job.schedule}")
+        lines.append(f"  next run:  {when(job.next_run)}"
+                     + (" (first time zone)" if job.name == "digest" else ""))
+        if not job.runs:
+            lines.append("  last runs: none yet")
+        for i, run in enumerate(job.runs):
+            lines.append(f"  {'last runs:' if i == 0 else '':<10} {run_line(run)}")
+    for period, counts in view.deliveries:
+        lines.append(f"  {deliveries_line(period, counts)}")
+    return lines
+
+
+def slack_lines(view: Overview) -> list[str]:
+    last_retrain = view.retrain.runs[0] if view.retrain.runs else None
+    last_digest = view.digest.runs[0] if view.digest.runs else None
+    lines = [
+        f"*Retrain schedule:* `{view.retrain.schedule}` · next {when(view.retrain.next_run)}",
+        "*Last retrain:* " + (escape(run_line(last_retrain), 600) if last_retrain else "none yet"),
+        f"*Digest schedule:* `{view.digest.schedule}`",
+        "*Last digest run:* " + (escape(run_line(last_digest), 600) if last_digest else
+                                 "none yet"),
+    ]
+    lines += [f"*{escape(deliveries_line(p, c).capitalize())}*" for p, c in view.deliveries[:1]]
+    return lines
