@@ -176,6 +176,28 @@ def memory_kb(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (dead ones count as 0)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def postgres_backends(url: str) -> list[int]:
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    with engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND "
+                                 "pid <> pg_backend_pid()"),
+                            {"d": make_url(url).database}).scalars().all()
+    engine.dispose()
+    return list(pids)
+
+
 def loads_tensorflow(pid: int) -> bool:
     return "tensorflow" in Path(f"/proc/{pid}/maps").read_text()
 
@@ -299,9 +321,17 @@ def main() -> None:
         proc = start_server(args.database_url, slack.api_url, port, args.workers, args.threads)
         try:
             for i in range(args.runs):
+                pids = server_pids(proc.pid)
+                backends = postgres_backends(args.database_url)
+                cpu0 = cpu_seconds(pids), cpu_seconds(backends), time.process_time()
                 result = run_load(port, args.customers, args.concurrency, args.duration,
                                   args.warmup if i == 0 else 1.0, seed=i, rate=args.rate)
-                pids = server_pids(proc.pid)
+                backends = sorted(set(backends) | set(postgres_backends(args.database_url)))
+                n = result["requests"]
+                result["cpu_ms_per_request"] = {
+                    "server": round((cpu_seconds(pids) - cpu0[0]) * 1000 / n, 2),
+                    "postgres": round((cpu_seconds(backends) - cpu0[1]) * 1000 / n, 2),
+                    "load_client": round((time.process_time() - cpu0[2]) * 1000 / n, 2)}
                 mem = {pid: memory_kb(pid) for pid in pids}
                 result["rss_mb_per_process"] = [round(m[0] / 1024) for m in mem.values()]
                 result["rss_mb_total"] = round(sum(m[0] for m in mem.values()) / 1024)
@@ -316,6 +346,10 @@ def main() -> None:
     summary = {k: round(statistics.median(r[k] for r in runs), 1)
                for k in ("rps", "p50_ms", "p90_ms", "p99_ms", "rss_mb_total", "pss_mb_total")}
     summary["errors"] = sum(r["errors"] for r in runs)
+    summary["server_cpu_ms_per_request"] = round(
+        statistics.median(r["cpu_ms_per_request"]["server"] for r in runs), 2)
+    summary["postgres_cpu_ms_per_request"] = round(
+        statistics.median(r["cpu_ms_per_request"]["postgres"] for r in runs), 2)
     summary["tensorflow_loaded"] = any(r["tensorflow_loaded"] for r in runs)
     load = os.getloadavg()[0]
     print(json.dumps({"median_of_runs": len(runs), "offered_rps": args.rate or "max",
