@@ -143,7 +143,7 @@ def read_chunks(path: Path, header: list[str], chunk_rows: int,
         # pandas only warns when the first data line has more fields than the header.
         warnings.simplefilter("error", pd.errors.ParserWarning)
         reader = pd.read_csv(
-            text, header=0, names=header, dtype=str, keep_default_na=False, na_values=[""],
+            text, header=0, names=header, dtype=object, keep_default_na=False, na_values=[""],
             skip_blank_lines=False, chunksize=chunk_rows, on_bad_lines="error", index_col=False,
         )
         first_line = 2
@@ -153,7 +153,7 @@ def read_chunks(path: Path, header: list[str], chunk_rows: int,
                 first_line += len(chunk)
                 if on_bytes is not None:
                     on_bytes(raw.tell())
-                yield chunk.dropna(how="all", subset=header)
+                yield _without_blank_lines(chunk, header)
         except pd.errors.ParserError as exc:
             raise RecbotError(f"{path.name}: malformed CSV: {str(exc).strip()}") from None
         except pd.errors.ParserWarning:
@@ -161,6 +161,15 @@ def read_chunks(path: Path, header: list[str], chunk_rows: int,
                 f"{path.name}: malformed CSV: line 2 has more fields than the header") from None
         except UnicodeDecodeError:
             raise RecbotError(f"{path.name}: not a UTF-8 text file") from None
+
+
+def _without_blank_lines(chunk: pd.DataFrame, header: list[str]) -> pd.DataFrame:
+    # isna() on text columns is slow: test the first column, then only its empty cells.
+    maybe_blank = np.flatnonzero(chunk[header[0]].isna().to_numpy())
+    if len(maybe_blank) == 0:
+        return chunk
+    blank = chunk.iloc[maybe_blank][header].isna().all(axis=1)
+    return chunk.drop(index=blank.index[blank.to_numpy()])
 
 
 class _Checks:
@@ -192,62 +201,90 @@ def _shorten(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class _Column:
+    """A chunk's column factorised once, so checks and conversions run on its distinct values
+    only: ids, quantities and dates repeat a lot, and per-value string work is what is slow."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+        self.distinct = pd.Series(uniques, dtype=object)
+        self.missing = self.codes < 0
+
+    def spread(self, per_distinct: pd.Series | np.ndarray, fill: object) -> np.ndarray:
+        """Values computed per distinct value, laid out per row (`fill` where the cell is empty)."""
+        per_distinct = np.asarray(per_distinct)
+        if len(per_distinct) == 0:
+            return np.full(len(self.codes), fill, dtype=per_distinct.dtype)
+        out = per_distinct[np.maximum(self.codes, 0)]
+        out[self.missing] = fill
+        return out
+
+
 def validate_transactions(chunk: pd.DataFrame, now: datetime, future_tolerance: timedelta,
                           date_format: str | None) -> tuple[pd.DataFrame, list[Rejection]]:
     """Split a chunk into clean typed rows and rejections with reasons."""
     checks = _Checks(chunk)
+    ids = {}
     for column in ("customer_id", "product_id"):
-        chunk[column] = chunk[column].str.strip()
-        checks.flag(chunk[column].isna(), lambda _i, c=column: f"missing {c}")
-        too_long = chunk[column].str.len().fillna(0).to_numpy() > MAX_ID_LENGTH
+        values = _Column(chunk[column])
+        stripped = values.distinct.str.strip()
+        ids[column] = values.spread(stripped.where(stripped != "", None), None)
+        checks.flag(pd.isna(ids[column]), lambda _i, c=column: f"missing {c}")
+        too_long = values.spread(stripped.str.len() > MAX_ID_LENGTH, False)
         checks.flag(too_long, lambda _i, c=column: f"{c} longer than {MAX_ID_LENGTH} characters")
 
-    quantity = pd.to_numeric(chunk["quantity"], errors="coerce").to_numpy(dtype=float)
-    missing_qty = chunk["quantity"].isna().to_numpy()
-    checks.flag(missing_qty, lambda _i: "missing quantity")
-    not_number = ~missing_qty & ~np.isfinite(quantity)
+    quantity_column = _Column(chunk["quantity"])
+    quantity = quantity_column.spread(_numbers(quantity_column.distinct), np.nan)
+    checks.flag(quantity_column.missing, lambda _i: "missing quantity")
     quantity_text = _value(chunk, "quantity")
-    checks.flag(not_number, lambda i: f"quantity {quantity_text(i)!r} is not a number")
+    checks.flag(~quantity_column.missing & ~np.isfinite(quantity),
+                lambda i: f"quantity {quantity_text(i)!r} is not a number")
     checks.flag(quantity == 0, lambda _i: "quantity is zero")
 
-    amount = None
+    amount = np.full(len(chunk), np.nan)
     if "amount" in chunk:
-        amount = pd.to_numeric(chunk["amount"], errors="coerce").to_numpy(dtype=float)
-        present = chunk["amount"].notna().to_numpy()
+        amount_column = _Column(chunk["amount"])
+        amount = amount_column.spread(_numbers(amount_column.distinct), np.nan)
         amount_text = _value(chunk, "amount")
-        checks.flag(present & ~np.isfinite(amount),
+        checks.flag(~amount_column.missing & ~np.isfinite(amount),
                     lambda i: f"amount {amount_text(i)!r} is not a number")
 
-    occurred = _parse_dates(chunk["occurred_at"], date_format)
-    missing_date = chunk["occurred_at"].isna().to_numpy()
-    checks.flag(missing_date, lambda _i: "missing occurred_at")
+    date_column = _Column(chunk["occurred_at"])
+    occurred = date_column.spread(_parse_dates(date_column.distinct, date_format),
+                                  np.datetime64("NaT"))
+    checks.flag(date_column.missing, lambda _i: "missing occurred_at")
     date_text = _value(chunk, "occurred_at")
-    checks.flag(~missing_date & occurred.isna().to_numpy(),
+    checks.flag(~date_column.missing & np.isnat(occurred),
                 lambda i: f"unparseable date {date_text(i)!r}")
-    latest = pd.Timestamp(now + future_tolerance)
-    checks.flag((occurred > latest).to_numpy(),
-                lambda i: f"date {date_text(i)!r} is in the future")
+    latest = np.datetime64(now + future_tolerance, "us")
+    checks.flag(occurred > latest, lambda i: f"date {date_text(i)!r} is in the future")
 
     good = ~checks.bad
     clean = pd.DataFrame(
         {
-            "customer_id": chunk["customer_id"][good],
-            "product_id": chunk["product_id"][good],
+            "customer_id": ids["customer_id"][good],
+            "product_id": ids["product_id"][good],
             "quantity": quantity[good],
-            "amount": amount[good] if amount is not None else np.nan,
+            "amount": amount[good],
             "occurred_at": occurred[good],
         }
     )
     for column in ("customer_name", "product_name"):
         if column in chunk:
-            clean[column] = chunk[column][good].str.strip().str.slice(0, MAX_NAME_LENGTH)
-    return clean.reset_index(drop=True), checks.rejections()
+            names = _Column(chunk[column])
+            clean[column] = names.spread(
+                names.distinct.str.strip().str.slice(0, MAX_NAME_LENGTH), None)[good]
+    return clean, checks.rejections()
 
 
-def _parse_dates(values: pd.Series, date_format: str | None) -> pd.Series:
-    parsed = pd.to_datetime(values.str.strip(), errors="coerce", utc=True,
+def _numbers(texts: pd.Series) -> np.ndarray:
+    return pd.to_numeric(texts.str.strip(), errors="coerce").to_numpy(dtype=float)
+
+
+def _parse_dates(texts: pd.Series, date_format: str | None) -> np.ndarray:
+    parsed = pd.to_datetime(texts.str.strip(), errors="coerce", utc=True,
                             format=date_format or "ISO8601")
-    return parsed.dt.tz_convert(None).dt.as_unit("us")
+    return parsed.dt.tz_convert(None).dt.as_unit("us").to_numpy()
 
 
 class _Dimension:
