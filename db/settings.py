@@ -140,6 +140,7 @@ class JobSettings:
     digest_accounts: int = 10
     digest_picks: int = 3
     run_scheduler: bool = True  # `recbot serve` starts the scheduler too
+    retrain_command: str = ""  # instead of `recbot train` (e.g. a container); shell-quoted
 
     @classmethod
     def from_env(cls) -> JobSettings:
@@ -164,12 +165,13 @@ class JobSettings:
             digest_accounts=_int("DIGEST_ACCOUNTS", env["DIGEST_ACCOUNTS"], 10, 1, 40),
             digest_picks=_int("DIGEST_PICKS", env["DIGEST_PICKS"], 3, 1, 5),
             run_scheduler=not env["SCHEDULER"] or _bool("SCHEDULER", env["SCHEDULER"]),
+            retrain_command=env["RETRAIN_COMMAND"],
         )
 
 
 _JOB_VARS = (
     "RETRAIN_CRON", "DIGEST_CRON", "SCHEDULER_TZ", "ADMIN_CHANNEL", "RETRAIN_TIMEOUT",
-    "DIGEST_PACE", "DIGEST_ACCOUNTS", "DIGEST_PICKS", "SCHEDULER",
+    "DIGEST_PACE", "DIGEST_ACCOUNTS", "DIGEST_PICKS", "SCHEDULER", "RETRAIN_COMMAND",
 )
 
 

@@ -110,10 +110,15 @@ class DigestJob:
         self.pacer = pacer or Pacer(settings.digest_pace_per_s)
         self.owner = owner or claims.owner_id()
         self.clock = clock
+        self._now: Callable[[], datetime] = clock
 
     def run(self, now: datetime | None = None, manual: bool = False) -> DigestReport:
         """Send every due digest; a second process doing the same at once skips."""
-        now = now or self.clock()
+        if now is not None:  # this run's times all come from the given moment
+            self._now = lambda: now
+        else:
+            self._now = self.clock
+        now = self._now()
         with self.engine.connect() as conn:
             model_id = job_queries.live_model_id(conn)
             due, _ = plan(conn, self.settings, now, manual)
@@ -131,14 +136,14 @@ class DigestJob:
             for n, item in enumerate(due, 1):
                 self._deliver(item, model_id, manual, report)
                 if n % 25 == 0:
-                    claims.heartbeat(self.engine, run, naive_utc(self.clock()))
+                    claims.heartbeat(self.engine, run, naive_utc(self._now()))
         except Exception as exc:  # a bug or the database: record it; a crash leaves 'running'
-            claims.finish_run(self.engine, run, naive_utc(self.clock()), "failed", "failed",
+            claims.finish_run(self.engine, run, naive_utc(self._now()), "failed", "failed",
                               f"{type(exc).__name__}: {exc}; {report.summary()}")
             raise
         outcome = "sent" if not report.failed else "partly failed"
         detail = report.summary() + "".join(f"\n{e}" for e in report.errors[:5])
-        claims.finish_run(self.engine, run, naive_utc(self.clock()), "succeeded", outcome,
+        claims.finish_run(self.engine, run, naive_utc(self._now()), "succeeded", outcome,
                           detail)
         return report
 
@@ -152,7 +157,7 @@ class DigestJob:
             return
         retry_after = timedelta(0) if manual else claims.DELIVERY_RETRY_AFTER
         claim = claims.claim_delivery(self.engine, rep.rep_id, item.period,
-                                      naive_utc(self.clock()), self.owner, retry_after)
+                                      naive_utc(self._now()), self.owner, retry_after)
         if claim is None:
             report.skipped += 1
             return
@@ -161,7 +166,7 @@ class DigestJob:
             if channel != claim.channel:
                 claims.note_channel(self.engine, claim, channel)
             if claim.attempts > 1 and self._already_posted(channel, claim.key):
-                claims.mark_sent(self.engine, claim, naive_utc(self.clock()), channel, None,
+                claims.mark_sent(self.engine, claim, naive_utc(self._now()), channel, None,
                                  len(accounts), "found in the DM after an interrupted attempt")
                 report.reconciled += 1
                 return
@@ -170,7 +175,7 @@ class DigestJob:
             self.pacer.wait("chat.postMessage")
             response = self._client().chat_postMessage(channel=channel, unfurl_links=False,
                                                        unfurl_media=False, **message)
-            claims.mark_sent(self.engine, claim, naive_utc(self.clock()), channel,
+            claims.mark_sent(self.engine, claim, naive_utc(self._now()), channel,
                              response.get("ts"), len(accounts))
             report.sent += 1
         except (DeliveryError, SlackApiError, SlackClientError, OSError) as exc:
@@ -195,7 +200,7 @@ class DigestJob:
             if exc.response.get("error") == "users_not_found":
                 raise DeliveryError(f"no Slack user has the email {rep.email}") from None
             raise
-        job_queries.save_digest_setting(self.engine, rep.rep_id, naive_utc(self.clock()),
+        job_queries.save_digest_setting(self.engine, rep.rep_id, naive_utc(self._now()),
                                         slack_user_id=found)
         return found
 
@@ -203,14 +208,14 @@ class DigestJob:
         user = self._slack_user(rep)
         self.pacer.wait("conversations.open")
         channel = self._client().conversations_open(users=user)["channel"]["id"]
-        job_queries.save_digest_setting(self.engine, rep.rep_id, naive_utc(self.clock()),
+        job_queries.save_digest_setting(self.engine, rep.rep_id, naive_utc(self._now()),
                                         slack_user_id=user, dm_channel=channel)
         return channel
 
     def _already_posted(self, channel: str, key: str) -> bool:
         """Whether an earlier, interrupted attempt's message is in the DM (see module doc)."""
         self.pacer.wait("conversations.history")
-        oldest = (self.clock() - timedelta(days=8)).timestamp()
+        oldest = (self._now() - timedelta(days=8)).timestamp()
         try:
             history = self._client().conversations_history(
                 channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -54,7 +55,8 @@ class RetrainJob:
                  command: Sequence[str] | None = None, notify: Callable[[str], None] | None = None,
                  owner: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self.engine, self.settings = engine, settings
-        self.command = list(command or train_command())
+        configured = shlex.split(settings.retrain_command) if settings.retrain_command else None
+        self.command = list(command or configured or train_command())
         self.notify = notify
         self.owner = owner or claims.owner_id()
         self.clock = clock

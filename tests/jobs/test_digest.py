@@ -1,0 +1,249 @@
+"""The digest against the Slack stand-in: one DM per rep per period, faults, crashes, replicas."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+
+from bot.jobs import claims
+from bot.jobs.pacing import Pacer
+from db import job_queries
+from db.models import DigestDelivery, JobRun
+from db.session import make_engine
+from tests.bot import fixtures
+from tests.bot.doubles import all_text
+from tests.jobs.conftest import MONDAY_0805_UTC, PERIOD, digest_job, dms
+from tests.slack_standin import SlackStandIn
+
+DUE_AT_0805 = {"D0REPA", "D0REPB", "D0REPC", "D0REPD"}  # E is in Los Angeles: 00:05 there
+
+
+def rows(engine: Engine) -> dict[int, DigestDelivery]:
+    with engine.connect() as conn:
+        return {r.rep_id: r for r in conn.execute(select(DigestDelivery))}
+
+
+def test_each_due_rep_gets_one_dm_in_their_own_morning(db: Engine, slack: SlackStandIn) -> None:
+    report = digest_job(db, slack).run(MONDAY_0805_UTC)
+
+    assert report.sent == 4 and report.failed == 0
+    assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
+    assert {r.status for r in rows(db).values()} == {"sent"}
+    assert {r.period for r in rows(db).values()} == {PERIOD}
+    # again in the same period: nothing; Los Angeles' 08:00 comes 8 hours later
+    assert not digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(minutes=5)).ran
+    later = digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(hours=8))
+    assert later.sent == 1
+    assert dms(slack) == {**dict.fromkeys(DUE_AT_0805, 1), "D0REPE": 1}
+
+
+def test_digest_lists_accounts_by_opportunity_with_picks_and_open_button(
+        db: Engine, slack: SlackStandIn) -> None:
+    digest_job(db, slack).run(MONDAY_0805_UTC)
+    [call] = [c for c in slack.delivered("chat.postMessage") if c.params["channel"] == "D0REPC"]
+    blocks = call.params["blocks"]
+    accounts = [b for b in blocks if b["type"] == "section"]
+    # rep C has customers 6 and 7 with the same picks: equal opportunity, then by name
+    assert [b["accessory"]["value"] for b in accounts] == ['{"c":6,"n":5}', '{"c":7,"n":5}']
+    assert {b["accessory"]["action_id"] for b in accounts} == {"digest_open"}
+    text = all_text(blocks)
+    assert fixtures.REORDER_REASON in text and "OLD MODEL" not in text
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text  # hostile names stay inert
+    assert text.count("•") == 2 * 3  # three picks per account
+    assert call.params["metadata"]["event_payload"]["delivery"] == f"3:{PERIOD}"
+
+
+def test_opportunity_orders_accounts(db: Engine) -> None:
+    with db.connect() as conn:
+        accounts = job_queries.rep_accounts(conn, 1, fixtures.LIVE_ID, 3)
+    # customer 3 has the same lists as 1; both beat nothing, so names decide; scores are sums
+    assert [a.customer.id for a in accounts] == [1, 3]
+    assert accounts[0].opportunity == pytest.approx(0.99 + 0.98 + 0.97)
+
+
+def test_email_lookup_once_then_cached(db: Engine, slack: SlackStandIn) -> None:
+    digest_job(db, slack).run(MONDAY_0805_UTC)
+    assert [c.params["email"] for c in slack.calls_to("users.lookupByEmail")] == ["d@example.com"]
+    opened = len(slack.calls_to("conversations.open"))
+    digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(days=7))
+    assert len(slack.calls_to("users.lookupByEmail")) == 1  # the found id was kept
+    assert len(slack.calls_to("conversations.open")) == opened  # and the DM channels
+    assert dms(slack)["D0REPD"] == 2  # two weeks, two digests
+
+
+def test_unknown_email_is_recorded_failed_and_retried_next_run(
+        db: Engine, slack: SlackStandIn) -> None:
+    slack.users_by_email.clear()
+    first = digest_job(db, slack).run(MONDAY_0805_UTC)
+    assert first.failed == 1
+    assert rows(db)[4].status == "failed" and "d@example.com" in rows(db)[4].error
+    slack.users_by_email["d@example.com"] = "U0REPD"
+    assert not digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(minutes=10)).ran  # backoff
+    retry = digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(minutes=35))
+    assert retry.sent == 1 and rows(db)[4].status == "sent" and rows(db)[4].attempts == 2
+    assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
+
+
+def test_429_is_retried_after_its_retry_after(db: Engine, slack: SlackStandIn) -> None:
+    slack.fail("chat.postMessage", "429", times=1, retry_after=1)
+    report = digest_job(db, slack).run(MONDAY_0805_UTC)
+
+    assert report.sent == 4
+    posts = slack.calls_to("chat.postMessage")
+    assert [c.status for c in posts[:2]] == [429, 200]
+    assert posts[1].at - posts[0].at >= 1.0  # slack_sdk waited for Retry-After
+    assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
+
+
+def test_500s_and_dropped_connections_are_retried(db: Engine, slack: SlackStandIn) -> None:
+    slack.fail("chat.postMessage", "500", times=1)
+    slack.fail("conversations.open", "drop", times=1)
+    report = digest_job(db, slack).run(MONDAY_0805_UTC)
+    assert report.sent == 4 and report.failed == 0
+    assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
+
+
+def test_persistent_500_is_recorded_failed_with_its_error_then_sent_next_run(
+        db: Engine, slack: SlackStandIn) -> None:
+    slack.fail("chat.postMessage", "500", times=3)  # the first rep's send and its 2 retries
+    first = digest_job(db, slack, retries=2).run(MONDAY_0805_UTC)
+    assert (first.sent, first.failed) == (3, 1)
+    [failed] = [r for r in rows(db).values() if r.status == "failed"]
+    assert failed.error == "Slack chat.postMessage: HTTP 500 internal_error"
+    with db.connect() as conn:
+        run = conn.execute(select(JobRun.outcome, JobRun.detail)
+                           .where(JobRun.job == "digest")).one()
+    assert run.outcome == "partly failed" and "1 failed" in run.detail
+
+    second = digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(minutes=31))
+    assert second.sent == 1
+    assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
+    assert {r.status for r in rows(db).values()} == {"sent"}
+
+
+class Crash(BaseException):
+    """The process dies here (not an Exception: nothing catches it)."""
+
+
+def crash_on_call(monkeypatch: pytest.MonkeyPatch, target: object, name: str, n: int) -> None:
+    real, count = getattr(target, name), {"calls": 0}
+
+    def wrapper(*args, **kwargs):
+        count["calls"] += 1
+        if count["calls"] == n:
+            raise Crash()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, wrapper)
+
+
+def test_crash_after_slack_accepted_a_dm_does_not_send_it_twice(
+        db: Engine, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    crash_on_call(monkeypatch, claims, "mark_sent", 2)  # Slack has the 2nd DM; the DB not yet
+    with pytest.raises(Crash):
+        digest_job(db, slack).run(MONDAY_0805_UTC)
+    monkeypatch.undo()
+    assert len(slack.delivered("chat.postMessage")) == 2
+    assert sorted(r.status for r in rows(db).values()) == ["pending", "sent"]
+
+    # restarted at once: the dead run still holds the job until its lease runs out
+    again = digest_job(db, slack, owner="new:2").run(MONDAY_0805_UTC)
+    assert not again.ran and "another process" in again.reason
+    # then the rest is sent, and the pending delivery is found in the DM instead of re-sent
+    after = digest_job(db, slack, owner="new:2").run(MONDAY_0805_UTC + timedelta(minutes=11))
+    assert (after.sent, after.reconciled) == (2, 1)
+    assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
+    assert {r.status for r in rows(db).values()} == {"sent"}
+    with db.connect() as conn:
+        statuses = sorted(conn.execute(select(JobRun.status)).scalars())
+    assert statuses == ["abandoned", "succeeded"]
+
+
+def test_crash_before_sending_sends_after_restart(
+        db: Engine, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.jobs import digest
+
+    crash_on_call(monkeypatch, digest, "digest_message", 3)
+    with pytest.raises(Crash):
+        digest_job(db, slack).run(MONDAY_0805_UTC)
+    monkeypatch.undo()
+    assert len(slack.delivered("chat.postMessage")) == 2
+    digest_job(db, slack, owner="new:2").run(MONDAY_0805_UTC + timedelta(minutes=11))
+    assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
+
+
+def test_two_replicas_at_the_same_moment_send_each_rep_one_dm(
+        db: Engine, slack: SlackStandIn) -> None:
+    url = db.url.render_as_string(hide_password=False)
+    engines = [make_engine(url), make_engine(url)]
+    jobs = [digest_job(e, slack, owner=f"replica:{i}") for i, e in enumerate(engines)]
+    barrier, reports = threading.Barrier(2), [None, None]
+
+    def run(i: int) -> None:
+        barrier.wait()
+        reports[i] = jobs[i].run(MONDAY_0805_UTC)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in engines:
+        e.dispose()
+    assert sum(r.sent for r in reports) == 4
+    assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
+
+
+def test_a_manual_run_in_the_same_period_sends_nobody_twice(
+        db: Engine, slack: SlackStandIn) -> None:
+    digest_job(db, slack).run(MONDAY_0805_UTC)
+    manual = digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(hours=1), manual=True)
+    # nobody already served gets a second DM; by hand, Los Angeles (still Sunday night there)
+    # gets the digest of its own current period, last week's, which it never had
+    assert manual.sent == 1
+    assert dms(slack) == {**dict.fromkeys(DUE_AT_0805, 1), "D0REPE": 1}
+    assert rows(db)[5].period == "2026-11-16T08:00"
+    assert digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(hours=2), manual=True).sent == 0
+
+
+def test_opted_out_reps_get_nothing(db: Engine, slack: SlackStandIn) -> None:
+    job_queries.save_digest_setting(db, 1, MONDAY_0805_UTC.replace(tzinfo=None), opted_out=True)
+    digest_job(db, slack).run(MONDAY_0805_UTC)
+    assert "D0REPA" not in dms(slack) and len(dms(slack)) == 3
+
+
+def test_no_live_model_no_digest(db: Engine, slack: SlackStandIn) -> None:
+    from sqlalchemy import update
+
+    from db.models import ModelVersion
+
+    with db.begin() as conn:
+        conn.execute(update(ModelVersion).values(status="retired"))
+    report = digest_job(db, slack).run(MONDAY_0805_UTC)
+    assert not report.ran and "no live model" in report.reason
+    assert slack.calls == []
+
+
+def test_a_digest_missed_by_more_than_the_grace_waits_for_next_period(
+        db: Engine, slack: SlackStandIn) -> None:
+    assert not digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(days=2)).ran
+    assert slack.calls == []
+
+
+def test_sending_is_paced_per_method(db: Engine, slack: SlackStandIn) -> None:
+    clock, slept = [0.0], []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    pacer = Pacer(2.0, tier3_per_s=1.0, clock=lambda: clock[0], sleep=sleep)
+    digest_job(db, slack, pacer=pacer).run(MONDAY_0805_UTC)
+    # 4 posts at 2/s: 3 waits of 0.5 s; 4 conversations.open at 1/s: 3 waits of 1 s (the
+    # lookup and the opens interleave, so only the totals are fixed)
+    assert sum(slept) == pytest.approx(3 * 1.0, abs=0.01) or sum(slept) >= 1.5
+    assert all(s > 0 for s in slept)
+    assert len(slack.delivered("chat.postMessage")) == 4
