@@ -135,7 +135,7 @@ def start_server(url: str, api_url: str, port: int, workers: int, threads: int):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.update(DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
                SLACK_API_URL=api_url, PORT=str(port), WEB_CONCURRENCY=str(workers),
-               WEB_THREADS=str(threads))
+               WEB_THREADS=str(threads), SCHEDULER="off")  # the Slack server alone
     log = open(REPO / "bench" / ".slack_server.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([str(Path(sys.executable).with_name("recbot")), "serve"], env=env,
                             stdout=log, stderr=subprocess.STDOUT, cwd=REPO)

@@ -17,7 +17,7 @@ def escape(value: object, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _BROADCAST.sub("@\u2060\\1", text)
+    return _BROADCAST.sub("@\u2060\\1", text) if "@" in text else text
 
 
 def plain(value: object, limit: int = 150) -> str:
