@@ -184,7 +184,8 @@ def _die_with_parent() -> None:
 
 
 def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    lines = [line.strip() for line in text.strip().splitlines()
+             if line.strip() and not line.startswith("(Background on this error")]
     return lines[-1][:500] if lines else ""
 
 

@@ -233,17 +233,29 @@ def test_a_digest_missed_by_more_than_the_grace_waits_for_next_period(
     assert slack.calls == []
 
 
-def test_sending_is_paced_per_method(db: Engine, slack: SlackStandIn) -> None:
+def fake_time() -> tuple[list[float], list[float], dict]:
     clock, slept = [0.0], []
 
     def sleep(seconds: float) -> None:
         slept.append(seconds)
         clock[0] += seconds
 
-    pacer = Pacer(2.0, tier3_per_s=1.0, clock=lambda: clock[0], sleep=sleep)
+    return clock, slept, {"clock": lambda: clock[0], "sleep": sleep}
+
+
+def test_posts_are_paced_to_the_configured_rate(db: Engine, slack: SlackStandIn) -> None:
+    _, slept, fake = fake_time()
+    pacer = Pacer(2.0, tier3_per_s=0, **fake)  # 2 messages/s; Tier 3 calls not paced
     digest_job(db, slack, pacer=pacer).run(MONDAY_0805_UTC)
-    # 4 posts at 2/s: 3 waits of 0.5 s; 4 conversations.open at 1/s: 3 waits of 1 s (the
-    # lookup and the opens interleave, so only the totals are fixed)
-    assert sum(slept) == pytest.approx(3 * 1.0, abs=0.01) or sum(slept) >= 1.5
-    assert all(s > 0 for s in slept)
+    assert slept == [0.5, 0.5, 0.5]  # 4 DMs: three waits of half a second
     assert len(slack.delivered("chat.postMessage")) == 4
+
+
+def test_pacer_spaces_each_method_on_its_own() -> None:
+    clock, slept, fake = fake_time()
+    pacer = Pacer(1.0, tier3_per_s=0.5, **fake)
+    waits = [pacer.wait(m) for m in ("chat.postMessage", "conversations.open",
+                                     "chat.postMessage", "conversations.open")]
+    assert waits == [0.0, 0.0, 1.0, 1.0]  # post at 1/s; open at 1 per 2 s, 1 s already gone
+    assert clock[0] == 2.0
+    assert Pacer(0, **fake).wait("chat.postMessage") == 0.0 and len(slept) == 2
