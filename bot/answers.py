@@ -102,9 +102,8 @@ def answer_for(
     model = deps.live_model(session)
     if model is None:
         return blocks.status_reply(None, None)
-    summary = queries.account_summary(session, customer.id, deps.now())
     n = max(1, min(n, MAX_N))
-    picks = queries.picks(session, model.id, customer.id, limit=n)
+    picks, summary = queries.picks(session, model.id, customer.id, deps.now(), limit=n)
     if picks["reorder"] or picks["new"]:
         answer = Answer(customer, summary, model, picks["reorder"], picks["new"], n, new_only,
                         note=note)
