@@ -16,6 +16,7 @@ import io
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,11 +25,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from db.errors import RecbotError
-from db.models import Customer, ImportBatch, Product
+from db.models import Customer, ImportBatch, Product, Transaction
 
 REQUIRED = ("customer_id", "product_id", "quantity", "occurred_at")
 OPTIONAL = ("customer_name", "product_name", "amount")
@@ -375,12 +376,11 @@ class _RowWriter:
 
 
 def _timestamp_strings(values: np.ndarray) -> np.ndarray:
-    """'YYYY-MM-DD HH:MM:SS.ffffff', vectorised: the exact text SQLAlchemy stores on SQLite, so
-    stored values and bound datetimes compare correctly as strings; PostgreSQL parses it too."""
-    text = np.datetime_as_string(values.astype("datetime64[us]"), unit="us")
-    chars = text.astype("U26").view(np.uint32).reshape(len(text), 26).copy()
-    chars[:, 10] = ord(" ")  # the ISO 'T' separator
-    return chars.view("U26").ravel()
+    """'YYYY-MM-DD HH:MM:SS.ffffff': the exact text SQLAlchemy stores on SQLite, so stored values
+    and bound datetimes compare correctly as strings. Formatted once per distinct time."""
+    codes, distinct = pd.factorize(values)
+    text = np.datetime_as_string(np.asarray(distinct, dtype="datetime64[us]"), unit="us")
+    return np.char.replace(text, "T", " ").astype(object)[codes]
 
 
 def _copy_postgres(conn: Connection, rows: pd.DataFrame) -> None:
@@ -438,6 +438,25 @@ def previous_import(engine: Engine, kind: str, sha256: str) -> tuple[int, dateti
             .where(ImportBatch.kind == kind, ImportBatch.sha256 == sha256)
         ).first()
     return (row.id, row.imported_at) if row else None
+
+
+@contextmanager
+def _sqlite_bulk_load(conn: Connection, path: Path) -> Iterator[None]:
+    """On SQLite, a file bigger than the table is loaded faster without the secondary indexes:
+    drop them and build them again at the end, inside the same transaction (SQLite DDL is
+    transactional, and readers keep seeing the old snapshot). 10x faster for a first big load."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB for this connection's load
+    existing = conn.scalar(select(func.max(Transaction.id))) or 0
+    estimated_rows = path.stat().st_size * (4 if path.suffix == ".gz" else 1) // 40
+    indexes = list(Transaction.__table__.indexes) if estimated_rows > existing else []
+    for index in indexes:
+        index.drop(conn)
+    yield
+    for index in indexes:
+        index.create(conn)
 
 
 @dataclass(frozen=True)
@@ -507,9 +526,10 @@ def import_transactions(
                                            sha256=sha256, rows_imported=0, rows_rejected=0)
                 .returning(ImportBatch.id)
             ).scalar_one()
-            _import_chunks(conn, path, header, batch_id, report, _Options(
-                chunk_rows, now, future_tolerance, date_format, skip_invalid, on_progress),
-                rejects)
+            with _sqlite_bulk_load(conn, path):
+                _import_chunks(conn, path, header, batch_id, report, _Options(
+                    chunk_rows, now, future_tolerance, date_format, skip_invalid, on_progress),
+                    rejects)
             if report.rows_rejected and not skip_invalid:
                 report.rows_imported = 0
                 raise ImportRejected(report)  # leaving the block rolls everything back
