@@ -28,8 +28,9 @@ def default_models(seed: int = 7, quick: bool = False, log: Log = print,
             log("implicit is not installed (pip install -e '.[bench]'): skipping the ALS baseline")
         models.append(SeedRecipe(seed=seed))
     if ablation:
-        models.append(KerasRanker(RankerParams(seed=seed, use_features=False)))
-        models.append(KerasRanker(RankerParams(seed=seed, use_embeddings=False)))
+        models.append(KerasRanker(RankerParams(seed=seed, use_embeddings=True,
+                                               use_features=False)))
+        models.append(KerasRanker(RankerParams(seed=seed, use_embeddings=True)))
     models.append(KerasRanker(RankerParams(seed=seed), log=log))
     return models
 

@@ -10,6 +10,7 @@ from scipy import sparse
 
 from model.data import Interactions
 
+HISTORY = 32  # products per customer fed to the customer tower
 OWN_FEATURES = ["freq", "weeks", "recency", "tenure", "overdue", "share", "log_qty", "last12"]
 DENSE_FEATURES = ["knn", "ease", "pop", "pop_recent", "knn_x_activity", "ease_x_activity",
                   "category_share", "adoption_recent", "repeat_rate"]
@@ -97,6 +98,8 @@ class Features:
     cat_share: np.ndarray  # (customers, categories): share of the customer's weeks x products
     pcat: np.ndarray  # category code per product
     product_cols: np.ndarray  # (products, 2): recent adoption and repeat rate
+    hist_items: np.ndarray  # (customers, HISTORY): most bought products, padded with 0
+    hist_w: np.ndarray  # (customers, HISTORY): their decayed frequencies, 0 for padding
 
     def dense_at(self, c: np.ndarray, p: np.ndarray) -> np.ndarray:
         """Dense features at pairs: (n, len(DENSE_FEATURES))."""
@@ -216,5 +219,21 @@ def build(inter: Interactions, fp: FeatureParams) -> Features:
     adopt = np.bincount(pp[first < fp.recent_weeks], minlength=inter.n_products)
     repeat = np.bincount(pp[w >= 2], minlength=inter.n_products) / np.maximum(pop_count, 1)
     prod_cols = np.stack([np.log1p(adopt / n * 1000), repeat], axis=1).astype(np.float32)
+    hist_items, hist_w = top_history(own, HISTORY)
     return Features(own, own_values, nbr_idx, pop_count, knn, eas.astype(np.float32), w, recency,
-                    last12, pop, pop_r, act, share.astype(np.float32), pcat, prod_cols)
+                    last12, pop, pop_r, act, share.astype(np.float32), pcat, prod_cols,
+                    hist_items, hist_w)
+
+
+def top_history(own: sparse.csr_matrix, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's m most frequent products (decayed): the customer tower's input."""
+    n = own.shape[0]
+    items, weights = np.zeros((n, m), np.int32), np.zeros((n, m), np.float32)
+    lengths = np.diff(own.indptr)
+    rows = np.repeat(np.arange(n), lengths)
+    order = np.lexsort((-own.data, rows))  # by row, then frequency descending
+    rank = np.arange(len(order)) - np.repeat(own.indptr[:-1], lengths)
+    keep = rank < m
+    items[rows[keep], rank[keep]] = own.indices[order][keep]
+    weights[rows[keep], rank[keep]] = own.data[order][keep]
+    return items, weights

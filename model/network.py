@@ -39,28 +39,44 @@ def build_seed(n_customers: int, n_products: int, emb: int = 30, hidden: int = 1
     return model
 
 
-def build_ranker(n_customers: int, n_products: int, n_own: int, n_dense: int, group: int,
+@keras.saving.register_keras_serializable(package="recbot")
+class WeightedMean(layers.Layer):
+    """(n, m, e) vectors and (n, m) weights -> (n, e) weighted mean."""
+
+    def call(self, x, w):
+        w = ops.expand_dims(w, -1)
+        return ops.sum(x * w, axis=1) / ops.maximum(ops.sum(w, axis=1), 1e-6)
+
+
+def build_ranker(n_products: int, n_own: int, n_dense: int, group: int, history: int,
                  emb: int = 30, hidden: int = 128, use_embeddings: bool = True,
                  use_features: bool = True, emb_l2: float = 1e-5) -> keras.Model:
     """Scores a group of candidate products per customer (the positive first).
 
-    score = customer tower . product tower                (the blog's two towers)
+    score = alpha * customer tower . product tower        (the blog's two towers)
           + w . dense pair features                       (neighbours, EASE, popularity)
           + bought_before * mlp(own history, dense)       (reorder patterns)
+
+    The customer tower reads the customer's recent products (a weighted bag of product
+    embeddings) instead of a per-customer id embedding, so it follows the customer's history
+    forward in time and needs no retraining for a new purchase.
     """
-    c_in = keras.Input((group,), name="customer", dtype="int32")
     p_in = keras.Input((group,), name="product", dtype="int32")
     own_in = keras.Input((group, n_own), name="own")
     bought_in = keras.Input((group, 1), name="bought")
     dense_in = keras.Input((group, n_dense), name="dense")
+    hist_in = keras.Input((history,), name="history", dtype="int32")
+    hist_w_in = keras.Input((history,), name="history_weight")
     parts = []
     if use_embeddings:
         reg = keras.regularizers.L2(emb_l2) if emb_l2 else None
-        u = layers.Embedding(n_customers, emb, embeddings_regularizer=reg,
-                             name="customer_embedding")(c_in)
+        h = layers.Embedding(n_products, emb, embeddings_regularizer=reg,
+                             name="history_embedding")(hist_in)
+        u = WeightedMean(name="history_mean")(h, hist_w_in)
+        u = layers.Dense(hidden, activation="relu", name="customer_tower")(u)
+        u = layers.Reshape((1, hidden), name="customer_vec")(u)
         v = layers.Embedding(n_products, emb, embeddings_regularizer=reg,
                              name="product_embedding")(p_in)
-        u = layers.Dense(hidden, activation="relu", name="customer_tower")(u)
         v = layers.Dense(hidden, activation="relu", name="product_tower")(v)
         dot = RowDot(name="tower_dot")(u, v)
         parts.append(Scale(name="tower_scale")(dot) if use_features else dot)
@@ -73,4 +89,5 @@ def build_ranker(n_customers: int, n_products: int, n_own: int, n_dense: int, gr
         parts.append(layers.Multiply(name="reorder")([x, bought_in]))
     score = parts[0] if len(parts) == 1 else layers.Add(name="sum")(parts)
     out = layers.Reshape((group,), name="scores")(score)
-    return keras.Model([c_in, p_in, own_in, bought_in, dense_in], out, name="ranker")
+    inputs = [p_in, own_in, bought_in, dense_in, hist_in, hist_w_in]
+    return keras.Model(inputs, out, name="ranker")

@@ -21,7 +21,7 @@ from scipy import sparse
 from model.baselines import Popularity, Recommender
 from model.data import Interactions
 from model.evaluate import Truth, metrics_at_k, top_k
-from model.features import DENSE_FEATURES, OWN_FEATURES, FeatureParams, Features, build
+from model.features import DENSE_FEATURES, HISTORY, OWN_FEATURES, FeatureParams, Features, build
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
 
@@ -44,7 +44,8 @@ class RankerParams:
     holdout_weeks: int = 0  # 0: from the span of the data
     windows: int = 3  # training windows stacked back in time
     emb_l2: float = 1e-5
-    use_embeddings: bool = True
+    max_groups: int = 90_000  # training groups over all windows (a seeded sample beyond that)
+    use_embeddings: bool = False  # the towers; off by default: see bench/RESULTS.md (ablation)
     use_features: bool = True
     seed: int = 7
     seed_epochs: int = 50  # the blog recipe's epochs (arch seed)
@@ -64,7 +65,6 @@ class RankerParams:
 Log = Callable[[str], None]
 
 MIN_CUSTOMERS, MIN_PRODUCTS, MIN_WEEKS = 3, 2, 3
-EAGER_BELOW_STEPS = 300
 
 
 def check_size(inter: Interactions) -> None:
@@ -101,7 +101,7 @@ def truth_from_labels(labels: sparse.csr_matrix, bought: sparse.csr_matrix, mode
 
 
 def holdout_metrics(score: Callable[[np.ndarray], np.ndarray], labels: sparse.csr_matrix,
-                    bought: sparse.csr_matrix, k: int = 10, max_customers: int = 3000,
+                    bought: sparse.csr_matrix, k: int = 10, max_customers: int = 2000,
                     seed: int = 0) -> dict[str, float]:
     out = {}
     for mode in ("all", "new"):
@@ -143,9 +143,9 @@ class KerasRanker(Recommender):
         self.p = params or RankerParams()
         self.log = log or (lambda _msg: None)
         if not self.p.use_features:
-            self.name = "keras-embeddings-only"
-        elif not self.p.use_embeddings:
-            self.name = "keras-features-only"
+            self.name = "keras-towers-only"
+        elif self.p.use_embeddings:
+            self.name = "keras-ranker+towers"
 
     def params(self) -> dict:
         return self.p.to_dict()
@@ -169,7 +169,7 @@ class KerasRanker(Recommender):
             windows.append(self._examples(build(hist, self.p.features), labels))
         if not windows:
             raise TrainingError(f"too little history to train: need more than {2 * h} weeks")
-        x = [np.concatenate([w[i] for w in windows]) for i in range(6)]
+        x = [np.concatenate([w[i] for w in windows]) for i in range(7)]
         y = x.pop()
         self.f_holdout = build(hist_b, self.p.features)
         self.labels_b = labels_b
@@ -177,11 +177,9 @@ class KerasRanker(Recommender):
                  f"ready in {time.perf_counter() - t0:.1f}s (holdout: last {h} weeks)")
 
         group = 1 + self.p.negatives
-        self.model = build_model(self.n_c, self.n_p, group, self.p)
-        # tracing a graph costs seconds; for a few hundred steps eager execution is faster
-        steps = int(np.ceil(len(y) / self.p.batch)) * self.p.epochs
+        self.model = build_model(self.n_p, group, self.p)
         self.model.compile(optimizer=keras.optimizers.Adam(self.p.lr), loss=self._loss(),
-                           run_eagerly=steps < EAGER_BELOW_STEPS)
+                           steps_per_execution=8)
         stopper = _HoldoutStopper(self, labels_b)
         self.model.fit(x, y, batch_size=self.p.batch, epochs=self.p.epochs, verbose=0,
                        shuffle=True, callbacks=[stopper])
@@ -216,6 +214,10 @@ class KerasRanker(Recommender):
         lc, lp = labels.nonzero()
         keep = has_hist[lc]
         lc, lp = lc[keep], lp[keep]
+        cap = self.p.max_groups // max(self.p.windows, 1)
+        if len(lc) > cap:  # enough groups to learn a few hundred weights; keeps big data fast
+            pick = np.sort(self.rng.choice(len(lc), cap, replace=False))
+            lc, lp = lc[pick], lp[pick]
         k, n = self.p.negatives, len(lc)
         n_own, n_pop = k // 3, k // 3
         pop_w = (f.pop_count + 1.0) ** 0.75
@@ -235,12 +237,13 @@ class KerasRanker(Recommender):
         own, bought = f.own_at(c.ravel(), p.ravel())
         dense = f.dense_at(c.ravel(), p.ravel())
         g = p.shape[1]
+        hist_items, hist_w = f.hist_items[lc], f.hist_w[lc]
         # expected times each candidate is drawn: the sampled-softmax log-Q correction
         q = (n_pop * pop_w[p] + (k - n_pop - n_own) / self.n_p
              + n_own * bought.reshape(n, g) / np.maximum(length, 1)[:, None])
         logq = np.log(np.maximum(q, 1e-9)).astype(np.float32)
-        return [c, p, own.reshape(n, g, -1), bought.reshape(n, g, 1), dense.reshape(n, g, -1),
-                logq]
+        return [p, own.reshape(n, g, -1), bought.reshape(n, g, 1), dense.reshape(n, g, -1),
+                hist_items, hist_w, logq]
 
     # -- scoring --------------------------------------------------------------------------
     def _prepare_scoring(self, f: Features) -> None:
@@ -250,8 +253,10 @@ class KerasRanker(Recommender):
         self._towers = None
         if "tower_dot" in names:
             scale = m.get_layer("tower_scale").get_weights()[0] if "tower_scale" in names else 1.0
-            u = scale * _dense_np(m, "customer_tower",
-                                  m.get_layer("customer_embedding").get_weights()[0])
+            e_hist = m.get_layer("history_embedding").get_weights()[0]
+            bag = (e_hist[f.hist_items] * f.hist_w[..., None]).sum(axis=1)
+            bag /= np.maximum(f.hist_w.sum(axis=1, keepdims=True), 1e-6)
+            u = scale * _dense_np(m, "customer_tower", bag)
             v = _dense_np(m, "product_tower", m.get_layer("product_embedding").get_weights()[0])
             self._towers = (u, v)
         self._mlps = None
@@ -331,10 +336,10 @@ def _mlp(x: np.ndarray, hidden: list[np.ndarray], out: list[np.ndarray]) -> np.n
     return np.maximum(x @ hidden[0] + hidden[1], 0.0) @ out[0] + out[1]
 
 
-def build_model(n_c: int, n_p: int, group: int, p: RankerParams):
+def build_model(n_p: int, group: int, p: RankerParams):
     from model.network import build_ranker
 
-    return build_ranker(n_c, n_p, len(OWN_FEATURES), len(DENSE_FEATURES), group, p.emb,
+    return build_ranker(n_p, len(OWN_FEATURES), len(DENSE_FEATURES), group, HISTORY, p.emb,
                         p.hidden, p.use_embeddings, p.use_features, p.emb_l2)
 
 

@@ -25,7 +25,7 @@ def _as_of(value: datetime | None) -> datetime | None:
 
 @click.command("train")
 @click.option("--arch", type=click.Choice(ARCHS), default="ranker", show_default=True,
-              help="ranker: embeddings + pair features, sampled softmax; seed: the blog's recipe.")
+              help="ranker: pair features (+ towers), sampled softmax; seed: the blog's recipe.")
 @click.option("--as-of", type=click.DateTime(), default=None,
               help="Train on transactions before this date (default: the newest one's next day).")
 @click.option("--epochs", type=int, default=None, help="Maximum epochs (early stopping decides).")
@@ -33,16 +33,17 @@ def _as_of(value: datetime | None) -> datetime | None:
 @click.option("--tolerance", type=float, default=0.05, show_default=True,
               help="How far below the live version's holdout NDCG@10 a new one may be.")
 @click.option("--no-promote", is_flag=True, help="Keep a gate-passing version as a candidate.")
-@click.option("--no-embeddings", is_flag=True, help="Ablation: pair features only.")
-@click.option("--no-features", is_flag=True, help="Ablation: embeddings only.")
+@click.option("--towers", is_flag=True,
+              help="Add the two embedding towers to the pair features (ablation).")
+@click.option("--no-features", is_flag=True, help="Ablation: the embedding towers only.")
 @pass_context
 def train(ctx: CliContext, arch: str, as_of: datetime | None, epochs: int | None, seed: int,
-          tolerance: float, no_promote: bool, no_embeddings: bool, no_features: bool) -> None:
+          tolerance: float, no_promote: bool, towers: bool, no_features: bool) -> None:
     """Train a model version from the database and, if it passes the gate, serve it."""
     from model.pipeline import train_and_publish
     from model.train import RankerParams
 
-    params = RankerParams(arch=arch, seed=seed, use_embeddings=not no_embeddings,
+    params = RankerParams(arch=arch, seed=seed, use_embeddings=towers or no_features,
                           use_features=not no_features)
     if epochs is not None:
         params.epochs = params.seed_epochs = epochs
