@@ -127,6 +127,19 @@ def save_digest_setting(engine: Engine, rep_id: int, now: datetime, **values: ob
             continue
 
 
+def remember_slack_ids(conn: Connection, rep_id: int, now: datetime, user: str,
+                       channel: str) -> None:
+    """Keep the Slack user found for a rep and their DM channel (upsert, in the caller's tx)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    values = {"slack_user_id": user, "dm_channel": channel, "updated_at": now}
+    conn.execute(upsert(RepDigestSetting)
+                 .values(rep_id=rep_id, opted_out=False, **values)
+                 .on_conflict_do_update(index_elements=["rep_id"], set_=values))
+
+
 def opted_out(conn: Connection, rep_id: int) -> bool:
     return bool(conn.execute(select(RepDigestSetting.opted_out)
                              .where(RepDigestSetting.rep_id == rep_id)).scalar())

@@ -139,6 +139,7 @@ class JobSettings:
     digest_pace_per_s: float = 1.0  # chat.postMessage per second; 0 disables pacing
     digest_accounts: int = 10
     digest_picks: int = 3
+    digest_workers: int = 4  # reps sent to at once (Slack and database round trips overlap)
     run_scheduler: bool = True  # `recbot serve` starts the scheduler too
     retrain_command: str = ""  # instead of `recbot train` (e.g. a container); shell-quoted
 
@@ -164,6 +165,7 @@ class JobSettings:
             digest_pace_per_s=pace_value,
             digest_accounts=_int("DIGEST_ACCOUNTS", env["DIGEST_ACCOUNTS"], 10, 1, 40),
             digest_picks=_int("DIGEST_PICKS", env["DIGEST_PICKS"], 3, 1, 5),
+            digest_workers=_int("DIGEST_WORKERS", env["DIGEST_WORKERS"], 4, 1, 32),
             run_scheduler=not env["SCHEDULER"] or _bool("SCHEDULER", env["SCHEDULER"]),
             retrain_command=env["RETRAIN_COMMAND"],
         )
@@ -172,6 +174,7 @@ class JobSettings:
 _JOB_VARS = (
     "RETRAIN_CRON", "DIGEST_CRON", "SCHEDULER_TZ", "ADMIN_CHANNEL", "RETRAIN_TIMEOUT",
     "DIGEST_PACE", "DIGEST_ACCOUNTS", "DIGEST_PICKS", "SCHEDULER", "RETRAIN_COMMAND",
+    "DIGEST_WORKERS",
 )
 
 

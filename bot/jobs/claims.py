@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from db import job_queries
 from db.models import DigestDelivery, JobRun
 
 JOB_LEASE = timedelta(minutes=10)  # a running job heart-beats at least every minute
@@ -161,26 +162,26 @@ def _mine(claim: DeliveryClaim):
             DigestDelivery.claimed_at == claim.claimed_at, DigestDelivery.status == "pending")
 
 
-def note_channel(engine: Engine, claim: DeliveryClaim, channel: str) -> None:
-    """Remember the DM channel before sending, so a retry can look for the message there."""
-    with engine.begin() as conn:
-        conn.execute(update(DigestDelivery).where(*_mine(claim)).values(channel=channel))
-
-
 def mark_sent(engine: Engine, claim: DeliveryClaim, now: datetime, channel: str, ts: str | None,
-              accounts: int | None, note: str | None = None) -> bool:
+              accounts: int | None, note: str | None = None,
+              remember_user: str | None = None) -> bool:
+    """Record the delivery (and, in the same commit, the rep's Slack user and DM channel)."""
     with engine.begin() as conn:
-        return conn.execute(
+        done = conn.execute(
             update(DigestDelivery).where(*_mine(claim))
             .values(status="sent", sent_at=now, channel=channel, message_ts=ts,
                     accounts=accounts, error=note)
         ).rowcount == 1
+        if remember_user:
+            job_queries.remember_slack_ids(conn, claim.rep_id, now, remember_user, channel)
+        return done
 
 
-def mark_failed(engine: Engine, claim: DeliveryClaim, error: str) -> None:
+def mark_failed(engine: Engine, claim: DeliveryClaim, error: str, channel: str | None = None
+                ) -> None:
     with engine.begin() as conn:
         conn.execute(update(DigestDelivery).where(*_mine(claim))
-                     .values(status="failed", error=error[:2000]))
+                     .values(status="failed", error=error[:2000], channel=channel))
 
 
 def delivery_status(engine: Engine, rep_id: int, period: str) -> str | None:

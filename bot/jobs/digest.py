@@ -13,7 +13,9 @@ scope is missing) can a crash between Slack's acceptance and the 'sent' update c
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -111,6 +113,7 @@ class DigestJob:
         self.owner = owner or claims.owner_id()
         self.clock = clock
         self._now: Callable[[], datetime] = clock
+        self._lock = threading.Lock()
 
     def run(self, now: datetime | None = None, manual: bool = False) -> DigestReport:
         """Send every due digest; a second process doing the same at once skips."""
@@ -133,10 +136,7 @@ class DigestJob:
             return DigestReport(False, "another process is running the digest")
         report = DigestReport(True, due=len(due))
         try:
-            for n, item in enumerate(due, 1):
-                self._deliver(item, model_id, manual, report)
-                if n % 25 == 0:
-                    claims.heartbeat(self.engine, run, naive_utc(self._now()))
+            self._deliver_all(due, model_id, manual, report, run)
         except Exception as exc:  # a bug or the database: record it; a crash leaves 'running'
             claims.finish_run(self.engine, run, naive_utc(self._now()), "failed", "failed",
                               f"{type(exc).__name__}: {exc}; {report.summary()}")
@@ -147,28 +147,63 @@ class DigestJob:
                           detail)
         return report
 
+    def _deliver_all(self, due: list[Due], model_id: int, manual: bool, report: DigestReport,
+                     run: claims.RunClaim) -> None:
+        """A few reps at a time: each is a chain of round trips (database, Slack, database)."""
+        pool = ThreadPoolExecutor(max(1, self.settings.digest_workers),
+                                  thread_name_prefix="digest")
+        stop = threading.Event()
+
+        def deliver(item: Due) -> None:
+            if stop.is_set():
+                return
+            try:
+                self._deliver(item, model_id, manual, report)
+            except BaseException:
+                stop.set()  # the others finish the rep in hand and start no new one
+                raise
+
+        try:
+            futures = [pool.submit(deliver, item) for item in due]
+            for n, future in enumerate(as_completed(futures), 1):
+                future.result()
+                if n % 25 == 0:
+                    claims.heartbeat(self.engine, run, naive_utc(self._now()))
+        finally:  # on an error, stop: queued reps stay unclaimed for the next run
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _count(self, field_name: str, error: str | None = None) -> Callable[[DigestReport], None]:
+        def add(report: DigestReport) -> None:
+            with self._lock:
+                setattr(report, field_name, getattr(report, field_name) + 1)
+                if error:
+                    report.errors.append(error)
+        return add
+
     def _deliver(self, item: Due, model_id: int, manual: bool, report: DigestReport) -> None:
         rep = item.recipient
         with self.engine.connect() as conn:
             accounts = job_queries.rep_accounts(conn, rep.rep_id, model_id,
                                                 self.settings.digest_picks)
         if not any(a.picks for a in accounts):
-            report.skipped += 1
+            self._count("skipped")(report)
             return
         retry_after = timedelta(0) if manual else claims.DELIVERY_RETRY_AFTER
         claim = claims.claim_delivery(self.engine, rep.rep_id, item.period,
                                       naive_utc(self._now()), self.owner, retry_after)
         if claim is None:
-            report.skipped += 1
+            self._count("skipped")(report)
             return
+        channel, found_user = claim.channel or rep.dm_channel, None
         try:
-            channel = claim.channel or rep.dm_channel or self._open_dm(rep)
-            if channel != claim.channel:
-                claims.note_channel(self.engine, claim, channel)
+            if channel is None:
+                found_user = self._slack_user(rep)
+                channel = self._open_dm(found_user)
             if claim.attempts > 1 and self._already_posted(channel, claim.key):
                 claims.mark_sent(self.engine, claim, naive_utc(self._now()), channel, None,
-                                 len(accounts), "found in the DM after an interrupted attempt")
-                report.reconciled += 1
+                                 len(accounts), "found in the DM after an interrupted attempt",
+                                 remember_user=found_user)
+                self._count("reconciled")(report)
                 return
             message = digest_message(rep.name, item.period, accounts,
                                      self.settings.digest_accounts, model_id, claim.key)
@@ -176,14 +211,13 @@ class DigestJob:
             response = self._client().chat_postMessage(channel=channel, unfurl_links=False,
                                                        unfurl_media=False, **message)
             claims.mark_sent(self.engine, claim, naive_utc(self._now()), channel,
-                             response.get("ts"), len(accounts))
-            report.sent += 1
+                             response.get("ts"), len(accounts), remember_user=found_user)
+            self._count("sent")(report)
         except (DeliveryError, SlackApiError, SlackClientError, OSError) as exc:
             error = describe(exc)
             log.warning("digest for rep %s (%s) failed: %s", rep.rep_id, item.period, error)
-            claims.mark_failed(self.engine, claim, error)
-            report.failed += 1
-            report.errors.append(f"rep {rep.rep_id} ({rep.email}): {error}")
+            claims.mark_failed(self.engine, claim, error, channel)
+            self._count("failed", f"rep {rep.rep_id} ({rep.email}): {error}")(report)
 
     def _client(self) -> WebClient:
         if self.client is None:
@@ -195,22 +229,15 @@ class DigestJob:
             return rep.slack_user_id
         self.pacer.wait("users.lookupByEmail")
         try:
-            found = self._client().users_lookupByEmail(email=rep.email)["user"]["id"]
+            return self._client().users_lookupByEmail(email=rep.email)["user"]["id"]
         except SlackApiError as exc:
             if exc.response.get("error") == "users_not_found":
                 raise DeliveryError(f"no Slack user has the email {rep.email}") from None
             raise
-        job_queries.save_digest_setting(self.engine, rep.rep_id, naive_utc(self._now()),
-                                        slack_user_id=found)
-        return found
 
-    def _open_dm(self, rep: Recipient) -> str:
-        user = self._slack_user(rep)
+    def _open_dm(self, user: str) -> str:
         self.pacer.wait("conversations.open")
-        channel = self._client().conversations_open(users=user)["channel"]["id"]
-        job_queries.save_digest_setting(self.engine, rep.rep_id, naive_utc(self._now()),
-                                        slack_user_id=user, dm_channel=channel)
-        return channel
+        return self._client().conversations_open(users=user)["channel"]["id"]
 
     def _already_posted(self, channel: str, key: str) -> bool:
         """Whether an earlier, interrupted attempt's message is in the DM (see module doc)."""

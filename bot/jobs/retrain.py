@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 JOB = "retrain"
 HEARTBEAT_S = 30.0
 TERM_GRACE_S = 10.0
+CHILD_NICE = 10  # training is batch work: the Slack app's requests go first on a shared host
 OUTCOMES = {"live": "promoted", "candidate": "candidate", "rejected": "rejected",
             "failed": "failed"}
 
@@ -107,7 +108,7 @@ class RetrainJob:
         with tempfile.TemporaryFile() as out:
             proc = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT, env=env,
                                     stdin=subprocess.DEVNULL, start_new_session=True,
-                                    preexec_fn=_die_with_parent)
+                                    preexec_fn=_training_child)
             self._proc = proc
             try:
                 timed_out = self._wait(proc, run, timeout)
@@ -175,6 +176,12 @@ def _stop(proc: subprocess.Popen) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def _training_child() -> None:
+    """Runs in the child before exec: it yields the CPU to serving and dies with its parent."""
+    os.nice(CHILD_NICE)
+    _die_with_parent()
 
 
 def _die_with_parent() -> None:

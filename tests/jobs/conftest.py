@@ -21,7 +21,7 @@ from tests.slack_standin import BOT_TOKEN, SlackStandIn
 # Monday 23 November 2026: the digest is due at 08:00 in each rep's own time zone.
 MONDAY_0805_UTC = datetime(2026, 11, 23, 8, 5, tzinfo=UTC)
 PERIOD = "2026-11-23T08:00"
-SETTINGS = JobSettings(digest_pace_per_s=0)
+SETTINGS = JobSettings(digest_pace_per_s=0, digest_workers=1)  # one at a time: exact counts
 
 # rep id, email, Slack id (None: found by email), time zone, customers
 EXTRA_REPS = [

@@ -13,6 +13,7 @@ from bot.jobs.pacing import Pacer
 from db import job_queries
 from db.models import DigestDelivery, JobRun
 from db.session import make_engine
+from db.settings import JobSettings
 from tests.bot import fixtures
 from tests.bot.doubles import all_text
 from tests.jobs.conftest import MONDAY_0805_UTC, PERIOD, digest_job, dms
@@ -179,7 +180,9 @@ def test_two_replicas_at_the_same_moment_send_each_rep_one_dm(
         db: Engine, slack: SlackStandIn) -> None:
     url = db.url.render_as_string(hide_password=False)
     engines = [make_engine(url), make_engine(url)]
-    jobs = [digest_job(e, slack, owner=f"replica:{i}") for i, e in enumerate(engines)]
+    parallel = JobSettings(digest_pace_per_s=0, digest_workers=4)
+    jobs = [digest_job(e, slack, owner=f"replica:{i}", settings=parallel)
+            for i, e in enumerate(engines)]
     barrier, reports = threading.Barrier(2), [None, None]
 
     def run(i: int) -> None:
