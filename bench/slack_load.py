@@ -20,6 +20,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime, timedelta
@@ -136,7 +137,7 @@ def start_server(url: str, api_url: str, port: int, workers: int, threads: int):
     env.update(DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
                SLACK_API_URL=api_url, PORT=str(port), WEB_CONCURRENCY=str(workers),
                WEB_THREADS=str(threads), SCHEDULER="off")  # the Slack server alone
-    log = open(REPO / "bench" / ".slack_server.log", "w")  # noqa: SIM115
+    log = open(Path(tempfile.gettempdir()) / "recbot_slack_load_server.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([str(Path(sys.executable).with_name("recbot")), "serve"], env=env,
                             stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     deadline = time.monotonic() + 90
