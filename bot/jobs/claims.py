@@ -5,10 +5,10 @@ index "one running row per job" make the loser's INSERT fail, and the loser skip
 owner stopped heart-beating for `lease` is marked 'abandoned' and its period may be taken over
 by one conditional UPDATE (compare-and-set: exactly one contender sees rowcount 1).
 
-Digest deliveries: INSERT (rep, period, 'pending') before sending; afterwards 'sent' or 'failed'.
-A 'sent' row is never claimed again. A 'failed' row is re-claimed by the next run (after
-`retry_after`), a 'pending' row only once its claim is older than `lease` (its sender crashed),
-again with a compare-and-set UPDATE.
+Digest deliveries: INSERT (rep, period, 'pending') before sending; afterwards 'sent' or 'failed'
+('skipped' when the rep has nothing to show). 'sent' and 'skipped' are final. A 'failed' row is
+re-claimed by the next run (after `retry_after`), a 'pending' row only once its claim is older
+than `lease` (its sender crashed), again with a compare-and-set UPDATE.
 """
 
 from __future__ import annotations
@@ -182,6 +182,13 @@ def mark_failed(engine: Engine, claim: DeliveryClaim, error: str, channel: str |
     with engine.begin() as conn:
         conn.execute(update(DigestDelivery).where(*_mine(claim))
                      .values(status="failed", error=error[:2000], channel=channel))
+
+
+def mark_skipped(engine: Engine, claim: DeliveryClaim, reason: str) -> None:
+    """Nothing to send this period (final, like 'sent')."""
+    with engine.begin() as conn:
+        conn.execute(update(DigestDelivery).where(*_mine(claim))
+                     .values(status="skipped", error=reason))
 
 
 def delivery_status(engine: Engine, rep_id: int, period: str) -> str | None:

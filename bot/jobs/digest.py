@@ -97,8 +97,8 @@ def plan(conn: Connection, settings: JobSettings, now: datetime, manual: bool = 
         else:
             status, attempts, claimed_at = state
             wait = claims.DELIVERY_RETRY_AFTER if status == "failed" else claims.DELIVERY_LEASE
-            ok = (status != "sent" and attempts < claims.MAX_ATTEMPTS
-                  and (manual and status == "failed" or claimed_at <= at - wait))
+            ok = (status in ("failed", "pending") and attempts < claims.MAX_ATTEMPTS
+                  and ((manual and status == "failed") or claimed_at <= at - wait))
         if ok:
             due.append(Due(rep, period))
     return due, opted_out
@@ -185,13 +185,14 @@ class DigestJob:
         with self.engine.connect() as conn:
             accounts = job_queries.rep_accounts(conn, rep.rep_id, model_id,
                                                 self.settings.digest_picks)
-        if not any(a.picks for a in accounts):
-            self._count("skipped")(report)
-            return
         retry_after = timedelta(0) if manual else claims.DELIVERY_RETRY_AFTER
         claim = claims.claim_delivery(self.engine, rep.rep_id, item.period,
                                       naive_utc(self._now()), self.owner, retry_after)
         if claim is None:
+            self._count("skipped")(report)
+            return
+        if not any(a.picks for a in accounts):  # recorded, so later ticks do not ask again
+            claims.mark_skipped(self.engine, claim, "no picks for any of the rep's accounts")
             self._count("skipped")(report)
             return
         channel, found_user = claim.channel or rep.dm_channel, None

@@ -61,7 +61,8 @@ def run_line(run: JobRun) -> str:
 
 
 def deliveries_line(period: str, counts: dict[str, int]) -> str:
-    parts = [f"{counts[s]} {s}" for s in ("sent", "failed", "pending") if counts.get(s)]
+    parts = [f"{counts[s]} {s}" for s in ("sent", "failed", "pending", "skipped")
+             if counts.get(s)]
     return f"digest {period}: " + (", ".join(parts) or "none")
 
 

@@ -262,3 +262,17 @@ def test_pacer_spaces_each_method_on_its_own() -> None:
     assert waits == [0.0, 0.0, 1.0, 1.0]  # post at 1/s; open at 1 per 2 s, 1 s already gone
     assert clock[0] == 2.0
     assert Pacer(0, **fake).wait("chat.postMessage") == 0.0 and len(slept) == 2
+
+
+def test_a_rep_with_nothing_to_show_is_recorded_and_not_asked_again(
+        db: Engine, slack: SlackStandIn) -> None:
+    from sqlalchemy import delete
+
+    from db.models import Recommendation
+
+    with db.begin() as conn:  # rep C's accounts (6, 7) lose their picks
+        conn.execute(delete(Recommendation).where(Recommendation.customer_id.in_([6, 7])))
+    first = digest_job(db, slack).run(MONDAY_0805_UTC)
+    assert (first.sent, first.skipped) == (3, 1)
+    assert rows(db)[3].status == "skipped" and "D0REPC" not in dms(slack)
+    assert not digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(minutes=5)).ran

@@ -165,3 +165,13 @@ def test_outcome_is_posted_to_the_admin_channel(engine: Engine) -> None:
     assert result.outcome == "failed"
     assert post.params["channel"] == "C0ADMIN"
     assert post.params["text"].startswith("Weekly retrain: FAILED: exit status 2")
+
+
+def test_training_child_yields_the_cpu_and_leaves_cores_to_serving(engine: Engine) -> None:
+    fixtures.fill(engine)
+    report = python("import os, sys; print(os.sched_getscheduler(0) == os.SCHED_IDLE, "
+                    "os.environ['TF_NUM_INTRAOP_THREADS'], os.cpu_count()); sys.exit(1)")
+    result = RetrainJob(engine, SETTINGS, command=report).run(MONDAY_0300)
+    idle, threads, cores = result.detail.split()
+    assert idle == "True"
+    assert int(threads) == max(1, int(cores) // 2)

@@ -72,3 +72,13 @@ def test_open_button_posts_the_full_answer_beside_the_digest(db: Engine) -> None
     sent = respond.only
     assert sent["replace_original"] is False
     assert "Acme Bistro" in sent["text"] and "*Likely to reorder*" in all_text(sent["blocks"])
+
+
+def test_manifest_lets_the_digest_read_its_dms_back() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+    assert {"chat:write", "im:write", "im:history", "users:read.email"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"])
