@@ -31,6 +31,7 @@ EXTRA_REPS = [
     (6, "idle@example.com", "U0IDLE", "UTC", []),  # no accounts: never gets a digest
 ]
 LOOKUP = {"d@example.com": "U0REPD"}
+DUE_AT_0805 = {"D0REPA", "D0REPB", "D0REPC", "D0REPD"}  # E is in Los Angeles: 00:05 there
 
 
 def add_reps(engine: Engine) -> None:

@@ -16,10 +16,8 @@ from db.session import make_engine
 from db.settings import JobSettings
 from tests.bot import fixtures
 from tests.bot.doubles import all_text
-from tests.jobs.conftest import MONDAY_0805_UTC, PERIOD, digest_job, dms
+from tests.jobs.conftest import DUE_AT_0805, MONDAY_0805_UTC, PERIOD, digest_job, dms
 from tests.slack_standin import SlackStandIn
-
-DUE_AT_0805 = {"D0REPA", "D0REPB", "D0REPC", "D0REPD"}  # E is in Los Angeles: 00:05 there
 
 
 def rows(engine: Engine) -> dict[int, DigestDelivery]:
