@@ -56,11 +56,13 @@ def compare(inter: Interactions, future_pairs: set, models: list, meta: dict,
 
 
 def evaluate_database(engine: Engine, cutoff: datetime, until: datetime | None, out_dir: Path,
-                      name: str, quick: bool = False, seed: int = 7, log: Log = print) -> dict:
+                      name: str, quick: bool = False, seed: int = 7, ablation: bool = False,
+                      log: Log = print) -> dict:
     inter = load_interactions(engine, as_of=cutoff)
     if len(inter.c) == 0:
         raise RecbotError(f"no transactions before the cut-off {cutoff:%Y-%m-%d}")
     pairs = load_future_pairs(engine, cutoff, until)
     meta = {"dataset": f"database {engine.url.database}", "cutoff": cutoff.isoformat(),
             "until": until.isoformat() if until else None}
-    return compare(inter, pairs, default_models(seed, quick, log), meta, out_dir, name, log)
+    models = default_models(seed, quick, log, ablation)
+    return compare(inter, pairs, models, meta, out_dir, name, log)

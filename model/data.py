@@ -7,19 +7,18 @@ transaction's next midnight unless given), never from the wall clock.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sqlalchemy import Engine, Integer, and_, cast, func, literal, select
+from sqlalchemy import Connection, Date, Engine, Integer, Select, and_, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.errors import RecbotError
 from db.models import Customer, Product, Transaction
-
-WEEK_SECONDS = 7 * 24 * 3600
 
 
 @dataclass
@@ -86,12 +85,16 @@ class Interactions:
 
 
 def _weeks_before(as_of: datetime, dialect: str) -> ColumnElement[int]:
+    """Whole weeks between the purchase day and `as_of` (midnight): week 0 = the 7 days before.
+
+    Day arithmetic on dates keeps this cheap on 10 M rows (no epoch extraction per row).
+    """
     if dialect == "postgresql":
-        seconds = func.extract("epoch", literal(as_of) - Transaction.occurred_at)
-        return cast(func.floor(seconds / WEEK_SECONDS), Integer)
-    as_of_text = literal(as_of.isoformat(sep=" "))
-    days = func.julianday(as_of_text) - func.julianday(Transaction.occurred_at)
-    return cast(days / 7, Integer)
+        days = literal(as_of.date()) - cast(Transaction.occurred_at, Date)  # integer days
+        return (days - 1) // 7
+    days = (func.julianday(literal(as_of.date().isoformat()))
+            - func.julianday(func.date(Transaction.occurred_at)))
+    return cast((days - 1) / 7, Integer)
 
 
 def newest_transaction(engine: Engine) -> datetime | None:
@@ -110,7 +113,7 @@ def load_interactions(
     engine: Engine, as_of: datetime | None = None, since: datetime | None = None
 ) -> Interactions:
     """Aggregate transactions before `as_of` (and from `since`) per customer, product and week."""
-    as_of = as_of or default_as_of(engine)
+    as_of = _midnight(as_of) if as_of else default_as_of(engine)
     week = _weeks_before(as_of, engine.dialect.name).label("week")
     conds = [Transaction.occurred_at < as_of]
     if since is not None:
@@ -118,32 +121,50 @@ def load_interactions(
     qty = func.sum(Transaction.quantity)
     stmt = (
         select(Transaction.customer_id, Transaction.product_id, week, qty.label("qty"),
-               func.count().label("n"), func.min(Transaction.occurred_at),
-               func.max(Transaction.occurred_at))
+               func.count().label("n"))
         .where(and_(*conds))
         .group_by(Transaction.customer_id, Transaction.product_id, week)
         .having(qty > 0)  # returns cancel purchases; zero-quantity lines are not purchases
     )
-    chunks: list[np.ndarray] = []
-    n_rows, first, last = 0, None, None
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=200_000).execute(stmt)
-        for part in result.partitions():
-            arr = np.array([r[:5] for r in part], dtype=np.float64)
-            chunks.append(arr)
-            n_rows += int(arr[:, 4].sum())
-            lo, hi = min(r[5] for r in part), max(r[6] for r in part)
-            first = lo if first is None or lo < first else first
-            last = hi if last is None or hi > last else last
+        data = _fetch_numeric(conn, stmt, 5)
+        first, last = conn.execute(
+            select(func.min(Transaction.occurred_at), func.max(Transaction.occurred_at))
+            .where(and_(*conds))).one()
         segs = dict(conn.execute(select(Customer.id, Customer.segment)).all())
         cats = dict(conn.execute(select(Product.id, Product.category)).all())
-    data = np.concatenate(chunks) if chunks else np.zeros((0, 5))
     inter = _index(data[:, 0].astype(np.int64), data[:, 1].astype(np.int64),
                    data[:, 2].astype(np.int32), data[:, 3].astype(np.float32), as_of)
-    inter.n_rows, inter.data_from, inter.data_to = n_rows, _dt(first), _dt(last)
+    inter.n_rows, inter.data_from, inter.data_to = int(data[:, 4].sum()), _dt(first), _dt(last)
     inter.segments = np.array([segs.get(int(i)) or "" for i in inter.customer_ids], dtype=object)
     inter.categories = np.array([cats.get(int(i)) or "" for i in inter.product_ids], dtype=object)
     return inter
+
+
+def _fetch_numeric(conn: Connection, stmt: Select, n_cols: int) -> np.ndarray:
+    """A numeric query result as a float64 array, streamed.
+
+    PostgreSQL: COPY (query) TO STDOUT, parsed by pandas in C; this also lets the GROUP BY use
+    parallel workers, which a server-side cursor would not. SQLite: plain tuples in batches.
+    """
+    if conn.dialect.name == "postgresql":
+        sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        buf = io.BytesIO()
+        with conn.connection.driver_connection.cursor() as cur, \
+                cur.copy(f"COPY ({sql}) TO STDOUT") as copy:
+            for block in copy:
+                buf.write(block)
+        buf.seek(0)
+        if not buf.getbuffer().nbytes:
+            return np.zeros((0, n_cols))
+        return pd.read_csv(buf, sep="\t", header=None, dtype=np.float64).to_numpy()
+    parts = [np.array(part, dtype=np.float64).reshape(-1, n_cols)
+             for part in conn.execute(stmt).tuples().partitions(200_000)]
+    return np.concatenate(parts) if parts else np.zeros((0, n_cols))
+
+
+def _midnight(value: datetime) -> datetime:
+    return datetime.combine(value.date(), datetime.min.time())
 
 
 def _dt(value: object) -> datetime | None:
@@ -185,9 +206,11 @@ def interactions_from_frame(frame: pd.DataFrame, as_of: datetime,
     For benchmarks on files such as Complete Journey without a database round trip.
     """
     t = pd.to_datetime(frame["occurred_at"])
-    keep = t < as_of
+    keep = t < _midnight(as_of)
     df = frame.loc[keep, ["customer_id", "product_id", "quantity"]].copy()
-    df["week"] = ((pd.Timestamp(as_of) - t[keep]).dt.total_seconds() // WEEK_SECONDS).astype(int)
+    as_of = _midnight(as_of)
+    days = (pd.Timestamp(as_of.date()) - t[keep].dt.normalize()).dt.days
+    df["week"] = ((days - 1) // 7).astype(int)
     keys = ["customer_id", "product_id", "week"]
     g = df.groupby(keys, sort=False)["quantity"].agg(["sum", "size"])
     g = g[g["sum"] > 0].reset_index()

@@ -122,9 +122,21 @@ class Features:
                 + self.cat_share[rows][:, self.pcat] * w[6]
                 + (self.product_cols @ w[7:9])[None, :])
 
+    def own_positions(self, c: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Index into own.data of each (customer, product) pair, or -1 if never bought."""
+        if not hasattr(self, "_keys"):
+            rows = np.repeat(np.arange(self.own.shape[0]), np.diff(self.own.indptr))
+            # csr with sorted indices: keys are already increasing
+            self._keys = rows.astype(np.int64) * self.own.shape[1] + self.own.indices
+        q = c.astype(np.int64) * self.own.shape[1] + p
+        if not len(self._keys):
+            return np.full(len(q), -1, np.int64)
+        i = np.minimum(np.searchsorted(self._keys, q), len(self._keys) - 1)
+        return np.where(self._keys[i] == q, i, -1)
+
     def own_at(self, c: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Own features at pairs, and a 0/1 flag for 'bought before'."""
-        pos = _csr_lookup(self.own, c, p)
+        pos = self.own_positions(c, p)
         vals = np.zeros((len(c), self.own_values.shape[1]), np.float32)
         hit = pos >= 0
         vals[hit] = self.own_values[pos[hit]]
@@ -138,19 +150,6 @@ def _dense(knn: np.ndarray, eas: np.ndarray, pop: np.ndarray, pop_r: np.ndarray,
     return np.concatenate([np.stack(cols, axis=-1), prod], axis=-1).astype(np.float32)
 
 
-def _csr_lookup(m: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Position in m.data of each (row, col), or -1: vectorised via sorted keys."""
-    coo_rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    keys = coo_rows.astype(np.int64) * m.shape[1] + m.indices
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    q = rows.astype(np.int64) * m.shape[1] + cols
-    i = np.searchsorted(sk, q)
-    i = np.minimum(i, len(sk) - 1) if len(sk) else i
-    found = (len(sk) > 0) & (sk[i] == q) if len(sk) else np.zeros(len(q), bool)
-    return np.where(found, order[i] if len(sk) else -1, -1)
-
-
 @dataclass(frozen=True)
 class FeatureParams:
     decay: float = 0.9
@@ -160,7 +159,8 @@ class FeatureParams:
     recent_weeks: int = 8
 
 
-def build(inter: Interactions, fp: FeatureParams) -> Features:
+def build(inter: Interactions, fp: FeatureParams, rows: np.ndarray | None = None) -> Features:
+    """All features at `inter.as_of`; the dense neighbour/EASE scores only for `rows` if given."""
     n_w = max(inter.n_weeks, 1)
     key = inter.c.astype(np.int64) * inter.n_products + inter.p  # rows sorted by c, p, week
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, int)
@@ -200,9 +200,15 @@ def build(inter: Interactions, fp: FeatureParams) -> Features:
 
     binary = sparse.csr_matrix((np.ones_like(freq_v), pp, indptr), shape=own.shape)
     nbr_idx, nbr_sim = neighbours(own, fp.knn_k)
-    knn = neighbour_scores(own, nbr_idx, nbr_sim)
     items, b = ease(binary, fp.ease_lambda, fp.ease_items)
-    eas = ease_scores(binary, items, b)
+    if rows is None:
+        knn = neighbour_scores(own, nbr_idx, nbr_sim)
+        eas = ease_scores(binary, items, b)
+    else:  # training windows only need the customers they sample
+        knn = np.zeros(own.shape, np.float32)
+        eas = np.zeros(own.shape, np.float32)
+        knn[rows] = neighbour_scores(own, nbr_idx[rows], nbr_sim[rows])
+        eas[rows] = ease_scores(binary[rows], items, b)
     pop_count = np.asarray(binary.sum(axis=0)).ravel()
     recent_c = np.unique(key[inter.week < fp.recent_weeks]) % inter.n_products
     pop_recent = np.bincount(recent_c, minlength=inter.n_products).astype(np.float32)

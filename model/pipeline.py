@@ -53,7 +53,8 @@ def train_and_publish(engine: Engine, params: RankerParams, as_of: datetime | No
         timings["train"] = time.perf_counter() - t
         metrics = {"holdout": model.holdout, "holdout_popularity": model.holdout_popularity,
                    "holdout_weeks": model.h, "history": getattr(model, "history", []),
-                   "best_epoch": getattr(model, "best_epoch", None)}
+                   "best_epoch": getattr(model, "best_epoch", None),
+                   "n_products": inter.n_products}
         registry.record_trained(
             engine, vid, data_from=inter.data_from, data_to=inter.data_to, n_rows=inter.n_rows,
             n_customers=inter.n_customers, n_products=inter.n_products, metrics=metrics,

@@ -5,25 +5,27 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from model.features import Features, _csr_lookup
+from model.features import Features
 
 
-def neighbour_counts(f: Features) -> sparse.csr_matrix:
-    """How many of each customer's nearest accounts bought each product."""
+def neighbour_counts(f: Features, chunk: int = 2048) -> np.ndarray:
+    """How many of each customer's nearest accounts bought each product (dense, small ints)."""
     n, k = f.nbr_idx.shape
     a = sparse.csr_matrix((np.ones(n * k, np.float32), f.nbr_idx.ravel(),
                            np.arange(0, n * k + 1, k)), shape=(n, f.own.shape[0]))
     binary = f.own.copy()
     binary.data[:] = 1.0
-    return (a @ binary).tocsr()
+    out = np.empty(f.own.shape, np.int16)
+    for s in range(0, n, chunk):
+        out[s : s + chunk] = (a[s : s + chunk] @ binary).toarray()
+    return out
 
 
-def reasons(f: Features, nbr: sparse.csr_matrix, c: np.ndarray, p: np.ndarray,
+def reasons(f: Features, nbr: np.ndarray, c: np.ndarray, p: np.ndarray,
             segment_of: np.ndarray | None = None, top_in_segment: dict | None = None) -> list[str]:
     """One reason per (customer index, product index) pair."""
-    pos = _csr_lookup(f.own, c, p)
-    npos = _csr_lookup(nbr, c, p)
-    nn = np.where(npos >= 0, nbr.data[np.maximum(npos, 0)], 0).astype(int)
+    pos = f.own_positions(c, p)
+    nn = nbr[c, p].astype(int)
     k = f.nbr_idx.shape[1]
     out = []
     for i in range(len(c)):
@@ -42,7 +44,8 @@ def reasons(f: Features, nbr: sparse.csr_matrix, c: np.ndarray, p: np.ndarray,
 
 def reorder_reason(weeks: int, last12: int, recency: int) -> str:
     if last12 == 0:
-        return f"reorder: bought in {weeks} weeks before, none in the last 12"
+        return f"reorder: bought in {weeks} earlier weeks, not in the last 12"
     if recency == 0:
-        return f"reorder: bought in {last12} of last 12 weeks, including the latest"
-    return f"reorder: bought in {last12} of last 12 weeks, not in last {recency}"
+        return f"reorder: bought in {last12} of last 12 weeks, most recently this week"
+    gap = "the last week" if recency == 1 else f"the last {recency} weeks"
+    return f"reorder: bought in {last12} of last 12 weeks, not in {gap}"

@@ -37,7 +37,7 @@ class RankerParams:
     hidden: int = 128
     negatives: int = 15
     loss: str = "softmax"  # softmax | bpr
-    batch: int = 256
+    batch: int = 0  # 0: 256, or 1024 from 30k training groups on
     lr: float = 0.003
     epochs: int = 20
     patience: int = 3
@@ -166,12 +166,16 @@ class KerasRanker(Recommender):
             hist, labels = hist.shifted(h)
             if hist.n_weeks < 1 or labels.nnz == 0:
                 break
-            windows.append(self._examples(build(hist, self.p.features), labels))
+            lc, lp = self._label_sample(labels, hist)
+            lr, lcol = labels.nonzero()
+            keys = np.unique(lr.astype(np.int64) * self.n_p + lcol)
+            windows.append(self._examples(build(hist, self.p.features, np.unique(lc)), lc, lp,
+                                          keys))
         if not windows:
             raise TrainingError(f"too little history to train: need more than {2 * h} weeks")
         x = [np.concatenate([w[i] for w in windows]) for i in range(7)]
         y = x.pop()
-        self.f_holdout = build(hist_b, self.p.features)
+        self.f_holdout = build(hist_b, self.p.features, np.unique(labels_b.nonzero()[0]))
         self.labels_b = labels_b
         self.log(f"features and {len(x[0]):,} training groups of 1+{self.p.negatives} products "
                  f"ready in {time.perf_counter() - t0:.1f}s (holdout: last {h} weeks)")
@@ -181,7 +185,8 @@ class KerasRanker(Recommender):
         self.model.compile(optimizer=keras.optimizers.Adam(self.p.lr), loss=self._loss(),
                            steps_per_execution=8)
         stopper = _HoldoutStopper(self, labels_b)
-        self.model.fit(x, y, batch_size=self.p.batch, epochs=self.p.epochs, verbose=0,
+        batch = self.p.batch or (256 if len(y) < 30_000 else 1024)
+        self.model.fit(x, y, batch_size=batch, epochs=self.p.epochs, verbose=0,
                        shuffle=True, callbacks=[stopper])
         if stopper.error:
             raise stopper.error
@@ -208,9 +213,10 @@ class KerasRanker(Recommender):
             return -ops.log_softmax(s - logq, axis=-1)[:, 0]
         return sampled_softmax
 
-    def _examples(self, f: Features, labels: sparse.csr_matrix) -> list[np.ndarray]:
-        """Groups of (positive, sampled negatives) for customers with history."""
-        has_hist = np.diff(f.own.indptr) > 0
+    def _label_sample(self, labels: sparse.csr_matrix, hist: Interactions
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Positive pairs of customers with history, a seeded sample beyond the cap."""
+        has_hist = np.bincount(hist.c, minlength=hist.n_customers) > 0
         lc, lp = labels.nonzero()
         keep = has_hist[lc]
         lc, lp = lc[keep], lp[keep]
@@ -218,6 +224,11 @@ class KerasRanker(Recommender):
         if len(lc) > cap:  # enough groups to learn a few hundred weights; keeps big data fast
             pick = np.sort(self.rng.choice(len(lc), cap, replace=False))
             lc, lp = lc[pick], lp[pick]
+        return lc, lp
+
+    def _examples(self, f: Features, lc: np.ndarray, lp: np.ndarray,
+                  label_keys: np.ndarray) -> list[np.ndarray]:
+        """Groups of (positive, sampled negatives) for the sampled positive pairs."""
         k, n = self.p.negatives, len(lc)
         n_own, n_pop = k // 3, k // 3
         pop_w = (f.pop_count + 1.0) ** 0.75
@@ -229,7 +240,6 @@ class KerasRanker(Recommender):
         pick = start[:, None] + (self.rng.random((n, n_own)) * length[:, None]).astype(np.int64)
         neg[:, n_pop : n_pop + n_own] = f.own.indices[pick]
         # a sampled negative the customer did buy in the label window is replaced by a random one
-        label_keys = np.unique(lc.astype(np.int64) * self.n_p + lp)
         clash = np.isin(lc[:, None].astype(np.int64) * self.n_p + neg, label_keys)
         neg[clash] = self.rng.integers(0, self.n_p, int(clash.sum()))
         p = np.concatenate([lp[:, None], neg], axis=1).astype(np.int32)
@@ -315,7 +325,7 @@ class _HoldoutStopper:
                 ranker.log(f"epoch {epoch + 1:>2}  loss {loss:.4f}  holdout ndcg@10 "
                            f"all {m['all']:.4f} new {m['new']:.4f}")
                 val = (m["all"] + m["new"]) / 2
-                if val > self.best + 1e-5:
+                if val > self.best + 1e-4:  # smaller gains are noise on a holdout
                     self.best, self.bad = val, 0
                     self.best_weights = self.model.get_weights()
                     ranker.holdout = m

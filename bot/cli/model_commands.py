@@ -70,15 +70,16 @@ def train(ctx: CliContext, arch: str, as_of: datetime | None, epochs: int | None
               show_default=True, help="Folder for evaluation.json and evaluation.png.")
 @click.option("--name", default="evaluation", show_default=True, help="Output file stem.")
 @click.option("--quick", is_flag=True, help="Skip the slow baselines (ALS, blog recipe).")
+@click.option("--ablation", is_flag=True, help="Add towers-only and towers+features rankers.")
 @click.option("--seed", type=int, default=7, show_default=True)
 @pass_context
 def evaluate(ctx: CliContext, cutoff: datetime, until: datetime | None, out_dir: Path,
-             name: str, quick: bool, seed: int) -> None:
+             name: str, quick: bool, ablation: bool, seed: int) -> None:
     """Compare the Keras ranker with the baselines on a time split, in both modes."""
     from model.compare import evaluate_database
 
     evaluate_database(ctx.engine(), _as_of(cutoff), _as_of(until), out_dir, name, quick, seed,
-                      log=click.echo)
+                      ablation, log=click.echo)
 
 
 @click.group("models")

@@ -77,3 +77,12 @@ def test_baselines_share_one_interface_and_rank_sensibly(engine):
     assert pop[0].argmax() == 1  # product 2 is bought by both customers
     truth = truth_from_pairs(inter, {(1, 3), (1, 1)}, "new")
     assert truth.rows.tolist() == [0] and truth.items[0].tolist() == [2]
+
+
+def test_reorder_reasons_read_well():
+    from model.reasons import reorder_reason
+
+    expected = "reorder: bought in 9 of last 12 weeks, not in the last 3 weeks"
+    assert reorder_reason(9, 9, 3) == expected
+    assert reorder_reason(4, 2, 1).endswith("not in the last week")
+    assert reorder_reason(5, 0, 20) == "reorder: bought in 5 earlier weeks, not in the last 12"
