@@ -62,9 +62,11 @@ class RetrainJob:
         self.owner = owner or claims.owner_id()
         self.clock = clock
         self._proc: subprocess.Popen | None = None
+        self._stopping = False
 
     def stop(self) -> None:
         """Stop a running training child (scheduler shutdown); its run is recorded as failed."""
+        self._stopping = True
         if self._proc is not None and self._proc.poll() is None:
             _stop(self._proc)
 
@@ -89,6 +91,8 @@ class RetrainJob:
         except Exception as exc:  # spawning failed, the database went away, …
             result = RetrainOutcome("failed", f"{type(exc).__name__}: {exc}")
         status = "failed" if result.outcome == "failed" else "succeeded"
+        if self._stopping:  # a shutdown, not a verdict: the next start may run this period
+            status = "abandoned"
         detail = result.detail
         if self.notify and self.settings.admin_channel:
             try:
@@ -123,7 +127,12 @@ class RetrainJob:
                 self._mark_failed(version[0], reason)
             return RetrainOutcome("failed", reason, version[0] if version else None)
         if version is None or version[1] == "training":
-            last = _last_line(tail) or f"exit status {proc.returncode}"
+            if self._stopping:
+                last = "stopped: the scheduler shut down"
+            elif proc.returncode < 0:
+                last = f"killed by signal {-proc.returncode}"
+            else:
+                last = _last_line(tail) or f"exit status {proc.returncode}"
             if version is not None:
                 self._mark_failed(version[0], f"the training process ended unfinished: {last}")
             return RetrainOutcome("failed", last, version[0] if version else None)

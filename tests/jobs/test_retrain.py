@@ -175,3 +175,27 @@ def test_training_child_yields_the_cpu_and_leaves_cores_to_serving(engine: Engin
     idle, threads, cores = result.detail.split()
     assert idle == "True"
     assert int(threads) == max(1, int(cores) // 2)
+
+
+def test_a_retrain_stopped_by_shutdown_is_caught_up_by_the_next_start(engine: Engine) -> None:
+    fixtures.fill(engine)
+    job = RetrainJob(engine, SETTINGS, command=HANG, owner="old:1")
+    thread = threading.Thread(target=job.run, args=(MONDAY_0300,))
+    thread.start()
+    deadline = datetime.now() + timedelta(seconds=30)
+    while datetime.now() < deadline and not served_version_training(engine):
+        threading.Event().wait(0.05)
+    job.stop()
+    thread.join()
+    [run] = job_runs(engine)
+    assert (run.status, run.detail) == ("abandoned", "stopped: the scheduler shut down")
+    again = RetrainJob(engine, SETTINGS, command=python("pass"), owner="new:1").run(MONDAY_0300)
+    assert again.outcome == "failed" and again.detail == "exit status 0"  # it ran again
+    with engine.connect() as conn:
+        assert conn.execute(select(JobRun.attempt)).scalar_one() == 2
+
+
+def served_version_training(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(ModelVersion.id).where(ModelVersion.status == "training")
+                            ).first() is not None
