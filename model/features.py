@@ -27,20 +27,26 @@ def l2_rows(m: sparse.csr_matrix) -> sparse.csr_matrix:
     return sparse.diags(1.0 / norms).dot(m).tocsr()
 
 
-def neighbours(vecs: sparse.csr_matrix, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """The k most cosine-similar other customers of every customer: (indices, similarities)."""
+def neighbours(vecs: sparse.csr_matrix, k: int, rows: np.ndarray | None = None,
+               chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """The k most cosine-similar other customers of each customer in `rows` (default: all).
+
+    Returns (indices, similarities), one row per customer; rows not asked for stay zero.
+    """
     normed = l2_rows(vecs).astype(np.float32)
     n = normed.shape[0]
     k = max(1, min(k, n - 1))
     idx = np.zeros((n, k), np.int32)
     sim = np.zeros((n, k), np.float32)
+    want = np.arange(n) if rows is None else np.asarray(rows)
     t = normed.T.tocsc()
-    for s in range(0, n, chunk):
-        block = (normed[s : s + chunk] @ t).toarray()
-        block[np.arange(block.shape[0]), np.arange(s, s + block.shape[0])] = -1.0
+    for s in range(0, len(want), chunk):
+        r = want[s : s + chunk]
+        block = (normed[r] @ t).toarray()
+        block[np.arange(len(r)), r] = -1.0
         top = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        idx[s : s + chunk] = top
-        sim[s : s + chunk] = np.take_along_axis(block, top, axis=1)
+        idx[r] = top
+        sim[r] = np.take_along_axis(block, top, axis=1)
     return idx, np.maximum(sim, 0.0)
 
 
@@ -199,7 +205,7 @@ def build(inter: Interactions, fp: FeatureParams, rows: np.ndarray | None = None
     ], axis=1).astype(np.float32)
 
     binary = sparse.csr_matrix((np.ones_like(freq_v), pp, indptr), shape=own.shape)
-    nbr_idx, nbr_sim = neighbours(own, fp.knn_k)
+    nbr_idx, nbr_sim = neighbours(own, fp.knn_k, rows)
     items, b = ease(binary, fp.ease_lambda, fp.ease_items)
     if rows is None:
         knn = neighbour_scores(own, nbr_idx, nbr_sim)

@@ -116,7 +116,10 @@ def _bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: l
         return
     if conn.dialect.name == "postgresql":
         # COPY text format, built in bulk: far faster than a write_row call per row
-        text = "".join("\t".join(map(_copy_field, r)) + "\n" for r in rows)
+        joined = "".join(v for r in rows for v in r if isinstance(v, str))
+        if "\\" in joined or "\t" in joined or "\n" in joined:
+            rows = [tuple(map(_copy_field, r)) for r in rows]
+        text = "".join("\t".join(map(str, r)) + "\n" for r in rows)
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
             cp.write(text.encode())

@@ -39,7 +39,7 @@ class RankerParams:
     loss: str = "softmax"  # softmax | bpr
     batch: int = 0  # 0: 256, or 1024 from 30k training groups on
     lr: float = 0.003
-    epochs: int = 20
+    epochs: int = 12
     patience: int = 3
     holdout_weeks: int = 0  # 0: from the span of the data
     windows: int = 3  # training windows stacked back in time
@@ -182,10 +182,11 @@ class KerasRanker(Recommender):
 
         group = 1 + self.p.negatives
         self.model = build_model(self.n_p, group, self.p)
-        self.model.compile(optimizer=keras.optimizers.Adam(self.p.lr), loss=self._loss(),
+        batch = self.p.batch or (256 if len(y) < 30_000 else 1024)
+        lr = self.p.lr * (batch / 256) ** 0.5  # bigger batches, fewer steps: larger steps
+        self.model.compile(optimizer=keras.optimizers.Adam(lr), loss=self._loss(),
                            steps_per_execution=8)
         stopper = _HoldoutStopper(self, labels_b)
-        batch = self.p.batch or (256 if len(y) < 30_000 else 1024)
         self.model.fit(x, y, batch_size=batch, epochs=self.p.epochs, verbose=0,
                        shuffle=True, callbacks=[stopper])
         if stopper.error:
