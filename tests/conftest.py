@@ -41,14 +41,20 @@ def postgres_engine() -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty SQLite database, for the few tests one database is enough for."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'recbot.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A migrated, empty database: a fresh SQLite file, or the shared PostgreSQL test database."""
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'recbot.db'}")
-        upgrade(engine)
-        yield engine
-        engine.dispose()
+        yield request.getfixturevalue("sqlite_engine")
         return
     engine = request.getfixturevalue("postgres_engine")
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)

@@ -7,7 +7,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select
 
 from bot.jobs.retrain import RetrainJob, train_command
@@ -79,10 +78,11 @@ def test_retrain_over_its_time_limit_is_stopped_and_serving_untouched(engine: En
 
 
 def test_real_train_runs_in_a_child_and_promotes_without_tensorflow_here(
-        engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("one real training run is enough (about 30 s); the model tests cover PG")
+        sqlite_engine: Engine) -> None:
+    """One real training run is enough here (about 30 s); the model tests cover PostgreSQL."""
     from tests.model.helpers import load_b2b
+
+    engine = sqlite_engine
 
     load_b2b(engine, customers=40, products=20, weeks=20)
     result = RetrainJob(engine, SETTINGS, command=train_command("--epochs", "2")).run(
