@@ -42,6 +42,7 @@ def recommendation_rows(score, f: Features, inter: Interactions, version_id: int
                 [version_id] * len(c_idx), cids[c_idx].tolist(), [mode] * len(c_idx),
                 (rank + 1).tolist(), pids[p_idx].tolist(), sc[r_local, rank].astype(float).tolist(),
                 why, strict=True))
+        out.sort(key=lambda r: (r[1], r[2], r[3]))  # primary-key order: B-tree appends only
         yield out
 
 

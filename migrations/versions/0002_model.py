@@ -51,14 +51,7 @@ def upgrade() -> None:
             ["model_version_id"], ["model_versions.id"], ondelete="CASCADE",
             name="fk_recommendations_model_version_id_model_versions",
         ),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], ondelete="CASCADE",
-            name="fk_recommendations_customer_id_customers",
-        ),
-        sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], ondelete="CASCADE",
-            name="fk_recommendations_product_id_products",
-        ),
+        # no FKs to customers/products: see db/models.py (bulk publish speed)
     )
     op.create_table(
         "cold_start_recommendations",
