@@ -65,6 +65,7 @@ class RankerParams:
 Log = Callable[[str], None]
 
 MIN_CUSTOMERS, MIN_PRODUCTS, MIN_WEEKS = 3, 2, 3
+HOLDOUT_CUSTOMERS = 3000
 
 
 def check_size(inter: Interactions) -> None:
@@ -162,10 +163,13 @@ class KerasRanker(Recommender):
         t0 = time.perf_counter()
         hist_b, labels_b = inter.shifted(h)
         windows, hist = [], hist_b
-        for _ in range(self.p.windows):
+        cap = self.p.max_groups // max(self.p.windows, 1)
+        for i in range(self.p.windows):
             hist, labels = hist.shifted(h)
             if hist.n_weeks < 1 or labels.nnz == 0:
                 break
+            if i >= 2 and all(len(w[0]) >= cap for w in windows):
+                break  # windows already full: more history adds time, not information
             lc, lp = self._label_sample(labels, hist)
             lr, lcol = labels.nonzero()
             keys = np.unique(lr.astype(np.int64) * self.n_p + lcol)
@@ -175,7 +179,8 @@ class KerasRanker(Recommender):
             raise TrainingError(f"too little history to train: need more than {2 * h} weeks")
         x = [np.concatenate([w[i] for w in windows]) for i in range(7)]
         y = x.pop()
-        self.f_holdout = build(hist_b, self.p.features, np.unique(labels_b.nonzero()[0]))
+        labels_b, rows_b = _sample_rows(labels_b, HOLDOUT_CUSTOMERS, self.p.seed)
+        self.f_holdout = build(hist_b, self.p.features, rows_b)
         self.labels_b = labels_b
         self.log(f"features and {len(x[0]):,} training groups of 1+{self.p.negatives} products "
                  f"ready in {time.perf_counter() - t0:.1f}s (holdout: last {h} weeks)")
@@ -187,8 +192,9 @@ class KerasRanker(Recommender):
         self.model.compile(optimizer=keras.optimizers.Adam(lr), loss=self._loss(),
                            steps_per_execution=8)
         stopper = _HoldoutStopper(self, labels_b)
-        self.model.fit(x, y, batch_size=batch, epochs=self.p.epochs, verbose=0,
-                       shuffle=True, callbacks=[stopper])
+        order = self.rng.permutation(len(y))  # shuffled once: tf.data reshuffling is slow here
+        self.model.fit([a[order] for a in x], y[order], batch_size=batch, epochs=self.p.epochs,
+                       verbose=0, shuffle=False, callbacks=[stopper])
         if stopper.error:
             raise stopper.error
         best_w, history = stopper.best_weights, stopper.history
@@ -336,6 +342,19 @@ class _HoldoutStopper:
                         self.model.stop_training = True
 
         return Stopper()
+
+
+def _sample_rows(labels: sparse.csr_matrix, n: int, seed: int
+                 ) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Keep the labels of at most n (seeded) customers: the holdout stays cheap on big data."""
+    rows = np.flatnonzero(np.diff(labels.indptr) > 0)
+    if len(rows) > n:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, n, replace=False))
+    keep = np.zeros(labels.shape[0], np.float32)
+    keep[rows] = 1.0
+    out = sparse.diags(keep) @ labels
+    out.eliminate_zeros()
+    return out.tocsr(), rows
 
 
 def _dense_np(model, name: str, x: np.ndarray) -> np.ndarray:
