@@ -111,14 +111,14 @@ def run_comparison(models: list, inter: Interactions, truths: dict[str, Truth],
 
 
 def format_table(results: dict[str, dict], k: int = 10) -> str:
-    head = f"{'model':<18} {'mode':<4} " + " ".join(f"{m + '@' + str(k):>12}" for m in METRICS)
+    head = f"{'model':<20} {'mode':<4} " + " ".join(f"{m + '@' + str(k):>12}" for m in METRICS)
     lines = [head, "-" * len(head)]
     for mode in MODES:
         for name, res in results.items():
             if mode not in res:
                 continue
             vals = " ".join(f"{res[mode][m]:>12.4f}" for m in METRICS)
-            lines.append(f"{name:<18} {mode:<4} {vals}")
+            lines.append(f"{name:<20} {mode:<4} {vals}")
     return "\n".join(lines)
 
 
