@@ -129,6 +129,12 @@ def test_http_server_under_gunicorn_answers_signed_requests(
                 assert status == 200
                 assert section_titles(reply["blocks"]) == ["*Likely to reorder*",
                                                            "*New for this customer*"]
+            # Each worker boots (and calls auth.test) on its own; on a busy machine the second
+            # may still be starting after the first has answered.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and (
+                    len(_children(proc.pid)) < 2 or len(slack.calls) < 2):
+                time.sleep(0.2)
             workers = _children(proc.pid)
             assert len(workers) == 2
             for pid in [proc.pid, *workers]:
