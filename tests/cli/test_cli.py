@@ -22,7 +22,9 @@ def run(args: list[str], database_url: str | None = None) -> Result:
 def test_help_lists_every_command_on_one_line() -> None:
     result = run(["--help"])
     assert result.exit_code == 0
-    for command in ("db", "demo", "generate", "import"):
+    commands = ("db", "demo", "digest", "evaluate", "export", "generate", "import", "jobs",
+                "models", "recommend", "retrain", "scheduler", "serve", "train")
+    for command in commands:
         lines = [line for line in result.output.splitlines() if line.strip().startswith(command)]
         assert lines and not lines[0].rstrip().endswith("...")
 
