@@ -190,3 +190,16 @@ def test_empty_and_too_small_databases_get_one_line(engine):
         train_and_publish(engine, fast_params(), log=quiet)
     assert "\n" not in str(err.value)
     assert registry.live_version(engine) is None
+
+
+def test_no_promote_keeps_a_candidate_that_can_be_promoted(engine):
+    load_b2b(engine)
+    res = train_and_publish(engine, fast_params(), promote=False, log=quiet)
+    assert res.status == "candidate"
+    assert registry.live_version(engine) is None
+    with pytest.raises(RecbotError, match="no live model"):
+        registry.served(engine, 1, "all", 5)
+    registry.promote(engine, res.version_id)
+    assert registry.live_version(engine).id == res.version_id
+    items, source = registry.served(engine, 1, "all", 5)
+    assert source == "history" and len(items) == 5
