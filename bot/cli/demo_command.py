@@ -22,9 +22,11 @@ DEMO_PARAMS = B2BParams(customers=600, products=300, weeks=78, seed=7)
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("demo-data"), show_default=True,
               help="Where the generated CSV files are written.")
+@click.option("--train/--no-train", default=True, show_default=True,
+              help="Train a model (if none is live) and show a few customers' recommendations.")
 @pass_context
-def demo(ctx: CliContext, data_dir: Path) -> None:
-    """Generate and import a realistic B2B dataset with sales reps, then show what is there."""
+def demo(ctx: CliContext, data_dir: Path, train: bool) -> None:
+    """Load a realistic B2B dataset with sales reps, train a model and show recommendations."""
     engine = ctx.engine()
     data_dir.mkdir(parents=True, exist_ok=True)
     transactions_file = data_dir / "transactions.csv"
@@ -46,6 +48,10 @@ def demo(ctx: CliContext, data_dir: Path) -> None:
     else:
         click.echo("Transactions were already imported; nothing added.")
     click.echo(summary(engine))
+    if train:
+        from model.demo import train_and_show  # TensorFlow loads only when training
+
+        train_and_show(engine, click.echo)
 
 
 def summary(engine: Engine) -> str:

@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, func, select
 
 from bot.cli import cli
-from db.models import RepAssignment, Transaction
+from db.models import ModelVersion, Recommendation, RepAssignment, Transaction
 from db.session import make_engine
 
 
@@ -111,7 +111,11 @@ def test_demo_fills_the_embedded_default_database(tmp_path: Path,
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Transaction)) > 10_000
         assert conn.scalar(select(func.count()).select_from(RepAssignment)) > 0
+        assert conn.scalar(select(func.count()).select_from(ModelVersion)
+                           .where(ModelVersion.status == "live")) == 1
+        assert conn.scalar(select(func.count()).select_from(Recommendation)) > 0
     engine.dispose()
+    assert "likely to (re)order" in result.output and "new for this customer" in result.output
 
 
 def test_generate_seed_reproduces_the_blog_data(tmp_path: Path) -> None:
