@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from bot.jobs.schedule import next_occurrence
 from bot.mrkdwn import escape
 from db import job_queries
-from db.models import JobRun
+from db.models import JobRun, SalesRep
 from db.settings import JobSettings
 
 
@@ -40,9 +40,16 @@ def overview(conn: Connection, settings: JobSettings, now: datetime, runs: int =
         job_queries.recent_runs(conn, "retrain", runs))
     digest = JobStatus(
         "digest", f"{settings.digest_cron} (each rep's time zone)",
-        next_occurrence(settings.digest_cron, "Pacific/Kiritimati", now),  # the earliest zone
+        _first_digest(conn, settings.digest_cron, now),
         job_queries.recent_runs(conn, "digest", runs))
     return Overview(retrain, digest, job_queries.delivery_counts(conn))
+
+
+def _first_digest(conn: Connection, cron: str, now: datetime) -> datetime | None:
+    """The next digest in the reps' own time zones: the earliest of them."""
+    zones = conn.execute(select(SalesRep.time_zone).distinct()).scalars().all() or ["UTC"]
+    upcoming = [t for t in (next_occurrence(cron, zone, now) for zone in zones) if t is not None]
+    return min(upcoming, default=None)
 
 
 def when(value: datetime | None) -> str:
@@ -71,7 +78,8 @@ def cli_lines(view: Overview) -> list[str]:
     for job in (view.retrain, view.digest):
         lines.append(f"{job.name}: {job.schedule}")
         lines.append(f"  next run:  {when(job.next_run)}"
-                     + (" (first time zone)" if job.name == "digest" else ""))
+                     + (" (the earliest of the reps' time zones)" if job.name == "digest"
+                        else ""))
         if not job.runs:
             lines.append("  last runs: none yet")
         for i, run in enumerate(job.runs):

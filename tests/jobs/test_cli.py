@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC
 
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine
@@ -63,3 +64,23 @@ def test_retrain_now_reports_failure_and_jobs_shows_it(db: Engine) -> None:
     assert "retrain: 0 2 * * mon (UTC)" in jobs.output
     assert "failed: training failed: no transactions" in jobs.output
     assert "next run:  20" in jobs.output
+
+
+def test_next_digest_is_the_earliest_of_the_reps_time_zones(engine: Engine) -> None:
+    from datetime import datetime
+
+    from sqlalchemy import insert
+
+    from bot.jobs.status import overview
+    from db.models import SalesRep
+    from db.settings import JobSettings
+
+    with engine.begin() as conn:
+        conn.execute(insert(SalesRep), [
+            {"email": "ny@example.com", "name": "NY", "time_zone": "America/New_York"},
+            {"email": "la@example.com", "name": "LA", "time_zone": "America/Los_Angeles"},
+        ])
+        view = overview(conn, JobSettings(), datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+
+    # Monday 08:00 in New York comes first: 13:00 UTC.
+    assert view.digest.next_run.astimezone(UTC) == datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
