@@ -61,6 +61,9 @@ def test_serve_runs_one_scheduler_child_that_ends_with_it(db: Engine, tmp_path: 
                         break
                 except OSError:
                     time.sleep(0.2)
+            # gunicorn's second worker may still be forking after the first has answered.
+            while time.monotonic() < deadline and len(children(proc.pid)) < 3:
+                time.sleep(0.2)
             kids = children(proc.pid)
             schedulers = [pid for pid, cmd in kids.items() if "-m bot.jobs" in cmd]
             assert len(schedulers) == 1 and len(kids) == 3, kids  # + two gunicorn workers
