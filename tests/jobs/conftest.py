@@ -3,6 +3,7 @@ digest and retrain jobs over them. Time is always passed in; nothing waits for a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from bot.jobs.digest import DigestJob
 from bot.jobs.pacing import Pacer
 from bot.slack_client import make_client
 from db.models import RepAssignment, SalesRep
+from db.session import make_engine
 from db.settings import JobSettings
 from tests.bot import fixtures
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
@@ -73,3 +75,23 @@ def dms(slack: SlackStandIn) -> dict[str, int]:
     for call in slack.delivered("chat.postMessage"):
         out[call.params["channel"]] = out.get(call.params["channel"], 0) + 1
     return out
+
+
+def race(engine: Engine, n: int, attempt) -> list:
+    """Run `attempt(engine, i)` in n threads, each on its own engine, released together."""
+    url = engine.url.render_as_string(hide_password=False)
+    engines = [make_engine(url) for _ in range(n)]
+    barrier, results = threading.Barrier(n), [None] * n
+
+    def one(i: int) -> None:
+        barrier.wait()
+        results[i] = attempt(engines[i], i)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in engines:
+        e.dispose()
+    return results

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 
 from bot.jobs import claims
 from db.models import DigestDelivery, JobRun
-from db.session import make_engine
 from tests.bot import fixtures
+from tests.jobs.conftest import race
 
 T0 = datetime(2026, 11, 23, 2, 0)
-
-
-def race(engine: Engine, n: int, attempt) -> list:
-    """Run `attempt(engine)` in n threads, each on its own engine, released together."""
-    url = engine.url.render_as_string(hide_password=False)
-    engines = [make_engine(url) for _ in range(n)]
-    barrier, results = threading.Barrier(n), [None] * n
-
-    def one(i: int) -> None:
-        barrier.wait()
-        results[i] = attempt(engines[i], i)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for e in engines:
-        e.dispose()
-    return results
 
 
 def test_one_winner_per_job_and_period(engine: Engine) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -12,11 +11,10 @@ from bot.jobs import claims
 from bot.jobs.pacing import Pacer
 from db import job_queries
 from db.models import DigestDelivery, JobRun
-from db.session import make_engine
 from db.settings import JobSettings
 from tests.bot import fixtures
 from tests.bot.doubles import all_text
-from tests.jobs.conftest import DUE_AT_0805, MONDAY_0805_UTC, PERIOD, digest_job, dms
+from tests.jobs.conftest import DUE_AT_0805, MONDAY_0805_UTC, PERIOD, digest_job, dms, race
 from tests.slack_standin import SlackStandIn
 
 
@@ -176,24 +174,9 @@ def test_crash_before_sending_sends_after_restart(
 
 def test_two_replicas_at_the_same_moment_send_each_rep_one_dm(
         db: Engine, slack: SlackStandIn) -> None:
-    url = db.url.render_as_string(hide_password=False)
-    engines = [make_engine(url), make_engine(url)]
     parallel = JobSettings(digest_pace_per_s=0, digest_workers=4)
-    jobs = [digest_job(e, slack, owner=f"replica:{i}", settings=parallel)
-            for i, e in enumerate(engines)]
-    barrier, reports = threading.Barrier(2), [None, None]
-
-    def run(i: int) -> None:
-        barrier.wait()
-        reports[i] = jobs[i].run(MONDAY_0805_UTC)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for e in engines:
-        e.dispose()
+    reports = race(db, 2, lambda e, i: digest_job(
+        e, slack, owner=f"replica:{i}", settings=parallel).run(MONDAY_0805_UTC))
     assert sum(r.sent for r in reports) == 4
     assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
 

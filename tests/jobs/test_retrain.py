@@ -12,9 +12,9 @@ from sqlalchemy import Engine, func, select
 from bot.jobs.retrain import RetrainJob, train_command
 from bot.jobs.scheduler import build_jobs
 from db.models import JobRun, ModelVersion, Recommendation
-from db.session import make_engine
 from db.settings import JobSettings, SlackSettings
 from tests.bot import fixtures
+from tests.jobs.conftest import race
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
 
 MONDAY_0300 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # an hour after the weekly 02:00
@@ -100,23 +100,8 @@ def test_two_schedulers_run_one_retrain(engine: Engine, tmp_path: Path) -> None:
     fixtures.fill(engine)
     marker = tmp_path / "trained"
     command = python(f"import time; open({str(marker)!r}, 'a').write('x'); time.sleep(1)")
-    url = engine.url.render_as_string(hide_password=False)
-    engines = [make_engine(url), make_engine(url)]
-    jobs = [RetrainJob(e, SETTINGS, command=command, owner=f"replica:{i}")
-            for i, e in enumerate(engines)]
-    barrier, results = threading.Barrier(2), [None, None]
-
-    def run(i: int) -> None:
-        barrier.wait()
-        results[i] = jobs[i].run(MONDAY_0300)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for e in engines:
-        e.dispose()
+    results = race(engine, 2, lambda e, i: RetrainJob(
+        e, SETTINGS, command=command, owner=f"replica:{i}").run(MONDAY_0300))
     assert marker.read_text() == "x"
     assert sorted(r.outcome for r in results) == ["failed", "skipped"]  # no version row: failed
     assert len(job_runs(engine)) == 1
