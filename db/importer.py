@@ -59,10 +59,6 @@ class ImportReport:
     already_imported_at: datetime | None = None
     batch_id: int | None = None
 
-    @property
-    def aborted(self) -> bool:
-        return self.rows_rejected > 0 and self.rows_imported == 0 and self.batch_id is None
-
 
 class ImportRejected(RecbotError):
     """Bad rows aborted the import; nothing was written. `report` lists them."""
@@ -324,13 +320,15 @@ class _Dimension:
     def _create(self, conn: Connection, external_ids: list[str], name_of: dict) -> None:
         table = self.model.__table__
         for batch in _batches(external_ids, 5000):
-            conn.execute(insert(table), [
-                {"external_id": e, "name": name_of.get(e) if isinstance(name_of.get(e), str)
-                 and name_of.get(e) else e}
-                for e in batch
-            ])
+            conn.execute(insert(table), [{"external_id": e, "name": _name(name_of.get(e), e)}
+                                         for e in batch])
         self._load(conn, external_ids)
         self.created += len(external_ids)
+
+
+def _name(name: object, external_id: str) -> str:
+    """The name from the file, or the id when the file gives none."""
+    return name if isinstance(name, str) and name else external_id
 
 
 def _batches(items: list, size: int) -> Iterator[list]:
