@@ -20,10 +20,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from db.session import make_engine  # noqa: E402
+from db.session import make_engine
 
 
 def main() -> None:
@@ -54,10 +54,14 @@ def main() -> None:
     model.fit([c[idx, None], p[idx, None]], y[idx], batch_size=args.batch, epochs=1, verbose=0)
     step_s = (time.perf_counter() - t1) / int(np.ceil(len(idx) / args.batch))
     steps_total = args.epochs * int(np.ceil(len(y) / args.batch))
-    out = {"rows": len(y), "load_seconds": round(load_s, 1), "ms_per_step": round(step_s * 1e3, 3),
-           "steps_for_50_epochs": steps_total,
-           "extrapolated_train_seconds": round(steps_total * step_s, 1),
-           "extrapolated_total_seconds": round(load_s + steps_total * step_s, 1)}
+    out = {
+        "rows": len(y),
+        "load_seconds": round(load_s, 1),
+        "ms_per_step": round(step_s * 1e3, 3),
+        "steps_for_50_epochs": steps_total,
+        "extrapolated_train_seconds": round(steps_total * step_s, 1),
+        "extrapolated_total_seconds": round(load_s + steps_total * step_s, 1),
+    }
     print(json.dumps(out))
 
 

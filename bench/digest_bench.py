@@ -52,11 +52,14 @@ def ensure_database(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
         return
-    admin = create_engine(parsed.set(database="postgres", drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        parsed.set(database="postgres", drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"),
-                            {"d": parsed.database}).scalar():
+        if not conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": parsed.database}
+        ).scalar():
             conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
 
@@ -70,31 +73,68 @@ def fill(engine: Engine, reps: int, per_rep: int, products: int, picks: int) -> 
     print(f"data: {reps} reps, {customers} customers, {customers * 2 * picks} picks ...")
     rng = random.Random(5)
     with engine.begin() as conn:
-        conn.execute(insert(Product), [{"id": p, "external_id": f"P{p:05d}",
-                                        "name": f"Product {p}", "category": "Dairy"}
-                                       for p in range(1, products + 1)])
-        conn.execute(insert(Customer), [{"id": c, "external_id": f"C{c:06d}",
-                                         "name": f"Customer {c:06d}", "segment": "Restaurants"}
-                                        for c in range(1, customers + 1)])
-        conn.execute(insert(ModelVersion).values(id=1, status="live", arch="ranker",
-                                                 trained_at=datetime(2026, 11, 23)))
+        conn.execute(
+            insert(Product),
+            [
+                {"id": p, "external_id": f"P{p:05d}", "name": f"Product {p}", "category": "Dairy"}
+                for p in range(1, products + 1)
+            ],
+        )
+        conn.execute(
+            insert(Customer),
+            [
+                {
+                    "id": c,
+                    "external_id": f"C{c:06d}",
+                    "name": f"Customer {c:06d}",
+                    "segment": "Restaurants",
+                }
+                for c in range(1, customers + 1)
+            ],
+        )
+        conn.execute(
+            insert(ModelVersion).values(
+                id=1, status="live", arch="ranker", trained_at=datetime(2026, 11, 23)
+            )
+        )
         rows = []
         for c in range(1, customers + 1):
             chosen = rng.sample(range(1, products + 1), 2 * picks)
             for mode, part in (("all", chosen[:picks]), ("new", chosen[picks:])):
                 for rank, p in enumerate(part, 1):
-                    rows.append({"model_version_id": 1, "customer_id": c, "mode": mode,
-                                 "rank": rank, "product_id": p, "score": rng.random(),
-                                 "reason": f"reorder: bought in {rng.randint(3, 12)} of last "
-                                           "12 weeks"})
+                    rows.append(
+                        {
+                            "model_version_id": 1,
+                            "customer_id": c,
+                            "mode": mode,
+                            "rank": rank,
+                            "product_id": p,
+                            "score": rng.random(),
+                            "reason": f"reorder: bought in {rng.randint(3, 12)} of last 12 weeks",
+                        }
+                    )
         conn.execute(insert(Recommendation), rows)
-        conn.execute(insert(SalesRep), [
-            {"id": r, "email": f"rep{r:04d}@example.com", "name": f"Rep {r:04d}",
-             "slack_user_id": None if r % 10 == 0 else f"U{r:07d}",
-             "time_zone": ZONES[r % len(ZONES)]} for r in range(1, reps + 1)])
-        conn.execute(insert(RepAssignment), [
-            {"rep_id": r, "customer_id": (r - 1) * per_rep + k}
-            for r in range(1, reps + 1) for k in range(1, per_rep + 1)])
+        conn.execute(
+            insert(SalesRep),
+            [
+                {
+                    "id": r,
+                    "email": f"rep{r:04d}@example.com",
+                    "name": f"Rep {r:04d}",
+                    "slack_user_id": None if r % 10 == 0 else f"U{r:07d}",
+                    "time_zone": ZONES[r % len(ZONES)],
+                }
+                for r in range(1, reps + 1)
+            ],
+        )
+        conn.execute(
+            insert(RepAssignment),
+            [
+                {"rep_id": r, "customer_id": (r - 1) * per_rep + k}
+                for r in range(1, reps + 1)
+                for k in range(1, per_rep + 1)
+            ],
+        )
 
 
 def forget(engine: Engine) -> None:
@@ -105,8 +145,9 @@ def forget(engine: Engine) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url",
-                        default="postgresql+psycopg://postgres@127.0.0.1:5432/recbot_jobs_bench")
+    parser.add_argument(
+        "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/recbot_jobs_bench"
+    )
     parser.add_argument("--reps", type=int, default=1000)
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
@@ -119,8 +160,9 @@ def main() -> None:
     settings = JobSettings(digest_pace_per_s=0)
     times = []
     with SlackStandIn() as slack:
-        slack.users_by_email.update({f"rep{r:04d}@example.com": f"U{r:07d}"
-                                     for r in range(10, args.reps + 1, 10)})
+        slack.users_by_email.update(
+            {f"rep{r:04d}@example.com": f"U{r:07d}" for r in range(10, args.reps + 1, 10)}
+        )
         client = make_client(BOT_TOKEN, slack.api_url, timeout=10)
         for i in range(args.runs):
             forget(engine)
@@ -132,12 +174,29 @@ def main() -> None:
             posts = len(slack.delivered("chat.postMessage"))
             assert report.sent == args.reps == posts, (report, posts)
             times.append(elapsed)
-            print(json.dumps({"run": i + 1, "seconds": round(elapsed, 2), "sent": report.sent,
-                              "failed": report.failed, "dms_received": posts,
-                              "lookups": len(slack.calls_to("users.lookupByEmail"))}))
-    print(json.dumps({"reps": args.reps, "accounts_per_rep": args.accounts,
-                      "database": engine.dialect.name, "median_s": round(
-                          statistics.median(times), 2), "runs": [round(t, 2) for t in times]}))
+            print(
+                json.dumps(
+                    {
+                        "run": i + 1,
+                        "seconds": round(elapsed, 2),
+                        "sent": report.sent,
+                        "failed": report.failed,
+                        "dms_received": posts,
+                        "lookups": len(slack.calls_to("users.lookupByEmail")),
+                    }
+                )
+            )
+    print(
+        json.dumps(
+            {
+                "reps": args.reps,
+                "accounts_per_rep": args.accounts,
+                "database": engine.dialect.name,
+                "median_s": round(statistics.median(times), 2),
+                "runs": [round(t, 2) for t in times],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -35,15 +35,32 @@ def prepare_training_db(url: str) -> None:
     ensure_database(url)
     env = {"DATABASE_URL": url, "PATH": str(Path(sys.executable).parent)}
     subprocess.run([RECBOT, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([RECBOT, "demo", "--data-dir", str(REPO / "bench" / "out" / "demo-data")],
-                   env=env, check=True, capture_output=True, cwd=REPO)
+    subprocess.run(
+        [RECBOT, "demo", "--data-dir", str(REPO / "bench" / "out" / "demo-data")],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=REPO,
+    )
 
 
 def load(args: argparse.Namespace) -> dict:
     out = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "slack_load.py"), "--runs", "1",
-         "--duration", str(args.duration), "--rate", str(args.rate)],
-        capture_output=True, text=True, check=True, cwd=REPO).stdout
+        [
+            sys.executable,
+            str(REPO / "bench" / "slack_load.py"),
+            "--runs",
+            "1",
+            "--duration",
+            str(args.duration),
+            "--rate",
+            str(args.rate),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -51,8 +68,12 @@ class Trainer:
     """Keeps one retrain running (back to back) until stopped."""
 
     def __init__(self, url: str) -> None:
-        self.job = RetrainJob(make_engine(url), JobSettings(retrain_timeout_s=3600),
-                              command=train_command(), owner="bench:retrain")
+        self.job = RetrainJob(
+            make_engine(url),
+            JobSettings(retrain_timeout_s=3600),
+            command=train_command(),
+            owner="bench:retrain",
+        )
         self.stopping = threading.Event()
         self.outcomes: list[str] = []
         self.thread = threading.Thread(target=self._loop, daemon=True)
@@ -76,13 +97,19 @@ class Trainer:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train-database-url",
-                        default="postgresql+psycopg://postgres@127.0.0.1:5432/recbot_jobs_train")
+    parser.add_argument(
+        "--train-database-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/recbot_jobs_train",
+    )
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--settle", type=float, default=10.0,
-                        help="seconds between starting the retrain and the load (TF start-up)")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=10.0,
+        help="seconds between starting the retrain and the load (TF start-up)",
+    )
     args = parser.parse_args()
 
     prepare_training_db(args.train_database_url)
@@ -103,13 +130,20 @@ def main() -> None:
         print(json.dumps({"pair": i + 1, "retrain": True, **result}), flush=True)
     p99_base = statistics.median(r["p99_ms"] for r in base)
     p99_during = statistics.median(r["p99_ms"] for r in during)
-    print(json.dumps({
-        "pairs": args.pairs, "offered_rps": args.rate,
-        "p50_ms_baseline": statistics.median(r["p50_ms"] for r in base),
-        "p50_ms_during_retrain": statistics.median(r["p50_ms"] for r in during),
-        "p99_ms_baseline": p99_base, "p99_ms_during_retrain": p99_during,
-        "p99_change_pct": round(100 * (p99_during / p99_base - 1), 1),
-        "errors": sum(r["errors"] for r in base + during)}))
+    print(
+        json.dumps(
+            {
+                "pairs": args.pairs,
+                "offered_rps": args.rate,
+                "p50_ms_baseline": statistics.median(r["p50_ms"] for r in base),
+                "p50_ms_during_retrain": statistics.median(r["p50_ms"] for r in during),
+                "p99_ms_baseline": p99_base,
+                "p99_ms_during_retrain": p99_during,
+                "p99_change_pct": round(100 * (p99_during / p99_base - 1), 1),
+                "errors": sum(r["errors"] for r in base + during),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -18,28 +18,33 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from db.synthetic import B2BParams, b2b_profile  # noqa: E402
-from model.compare import compare, default_models  # noqa: E402
-from model.data import future_pairs_from_frame, interactions_from_frame  # noqa: E402
+from db.synthetic import B2BParams, b2b_profile
+from model.compare import compare, default_models
+from model.data import future_pairs_from_frame, interactions_from_frame
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CJ_CUTOFF = datetime(2017, 10, 1)
 
 
 def complete_journey() -> tuple[pd.DataFrame, dict, datetime]:
-    tx = pd.read_csv(SHARED / "completejourney_transactions_sample.csv.gz",
-                     usecols=["household_id", "product_id", "quantity", "transaction_timestamp"])
+    tx = pd.read_csv(
+        SHARED / "completejourney_transactions_sample.csv.gz",
+        usecols=["household_id", "product_id", "quantity", "transaction_timestamp"],
+    )
     tx = tx.rename(columns={"household_id": "customer_id", "transaction_timestamp": "occurred_at"})
-    products = pd.read_csv(SHARED / "completejourney_products.csv.gz",
-                           usecols=["product_id", "product_category"])
+    products = pd.read_csv(
+        SHARED / "completejourney_products.csv.gz", usecols=["product_id", "product_category"]
+    )
     cats = dict(zip(products.product_id, products.product_category.fillna(""), strict=True))
     return tx, cats, CJ_CUTOFF
 
 
-def synthetic(density: float, customers: int, products: int, seed: int
-              ) -> tuple[pd.DataFrame, dict, datetime]:
-    data = b2b_profile(B2BParams(customers=customers, products=products, density=density,
-                                 seed=seed))
+def synthetic(
+    density: float, customers: int, products: int, seed: int
+) -> tuple[pd.DataFrame, dict, datetime]:
+    data = b2b_profile(
+        B2BParams(customers=customers, products=products, density=density, seed=seed)
+    )
     cats = dict(zip(data.products.product_id, data.products.category, strict=True))
     end = pd.to_datetime(data.transactions.occurred_at).max()
     cutoff = datetime.combine((end - timedelta(weeks=8)).date(), datetime.min.time())

@@ -39,10 +39,42 @@ from db.session import make_engine  # noqa: E402
 from tests.slack_standin import BOT_TOKEN, SlackStandIn  # noqa: E402
 
 SECRET = "bench-signing-secret"
-FIRST = ["Acme", "Northwind", "Bluebird", "Granite", "Harbor", "Summit", "Pioneer", "Cedar",
-         "Maple", "Silver", "Golden", "Riverside", "Lakeside", "Oak", "Evergreen", "Redwood"]
-SECOND = ["Bistro", "Grill", "Hotel", "Clinic", "Academy", "Foods", "Market", "Cafe", "Inn",
-          "Hospital", "School", "Partners", "Kitchen", "Suites", "Care", "Traders"]
+FIRST = [
+    "Acme",
+    "Northwind",
+    "Bluebird",
+    "Granite",
+    "Harbor",
+    "Summit",
+    "Pioneer",
+    "Cedar",
+    "Maple",
+    "Silver",
+    "Golden",
+    "Riverside",
+    "Lakeside",
+    "Oak",
+    "Evergreen",
+    "Redwood",
+]
+SECOND = [
+    "Bistro",
+    "Grill",
+    "Hotel",
+    "Clinic",
+    "Academy",
+    "Foods",
+    "Market",
+    "Cafe",
+    "Inn",
+    "Hospital",
+    "School",
+    "Partners",
+    "Kitchen",
+    "Suites",
+    "Care",
+    "Traders",
+]
 SEGMENTS = ["Restaurants", "Hotels", "Hospitals", "Schools", "Offices", "Retail"]
 
 
@@ -52,12 +84,14 @@ def customer_name(i: int) -> str:
 
 # -- data ---------------------------------------------------------------------------------------
 
+
 def ensure_database(url: str) -> None:
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"),
-                              {"d": parsed.database}).scalar()
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": parsed.database}
+        ).scalar()
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
@@ -68,8 +102,9 @@ def fill(url: str, customers: int, products: int, per_mode: int = 50) -> None:
     upgrade(engine)
     with engine.connect() as conn:
         have = conn.execute(text("SELECT count(*) FROM customers")).scalar()
-        live = conn.execute(text("SELECT count(*) FROM model_versions WHERE status='live'")
-                            ).scalar()
+        live = conn.execute(
+            text("SELECT count(*) FROM model_versions WHERE status='live'")
+        ).scalar()
     if have == customers and live == 1:
         print(f"data: reusing {customers} customers in {engine.url.database}")
         engine.dispose()
@@ -81,26 +116,54 @@ def fill(url: str, customers: int, products: int, per_mode: int = 50) -> None:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        cur.execute("TRUNCATE feedback, recommendations, cold_start_recommendations, "
-                    "model_versions, rep_assignments, sales_reps, transactions, products, "
-                    "customers RESTART IDENTITY CASCADE")
-        _copy(cur, "customers (id, external_id, name, segment, region)",
-              ((i, f"C{i:05d}", customer_name(i), SEGMENTS[i % 6], "North")
-               for i in range(1, customers + 1)))
-        _copy(cur, "products (id, external_id, name, category)",
-              ((p, f"P{p:05d}", f"Product {p:04d}", "Dairy") for p in range(1, products + 1)))
-        cur.execute("INSERT INTO model_versions (id, status, arch, trained_at, promoted_at, "
-                    "metrics) VALUES (1, 'live', 'bench', %s, %s, %s)",
-                    (end, end, json.dumps({"ndcg@10": 0.4})))
-        _copy(cur, "recommendations (model_version_id, customer_id, mode, rank, product_id, "
-                   "score, reason)", _recommendations(rng, customers, products, per_mode))
-        _copy(cur, "cold_start_recommendations (model_version_id, segment, rank, product_id, "
-                   "score, reason)",
-              ((1, seg, r, r, 1 / r, "popular") for seg in ["", *SEGMENTS]
-               for r in range(1, per_mode + 1)))
-        _copy(cur, "transactions (customer_id, product_id, quantity, amount, occurred_at)",
-              ((c, rng.randint(1, products), 2, 20.0, end - timedelta(days=rng.randint(0, 700)))
-               for c in range(1, customers + 1) for _ in range(20)))
+        cur.execute(
+            "TRUNCATE feedback, recommendations, cold_start_recommendations, "
+            "model_versions, rep_assignments, sales_reps, transactions, products, "
+            "customers RESTART IDENTITY CASCADE"
+        )
+        _copy(
+            cur,
+            "customers (id, external_id, name, segment, region)",
+            (
+                (i, f"C{i:05d}", customer_name(i), SEGMENTS[i % 6], "North")
+                for i in range(1, customers + 1)
+            ),
+        )
+        _copy(
+            cur,
+            "products (id, external_id, name, category)",
+            ((p, f"P{p:05d}", f"Product {p:04d}", "Dairy") for p in range(1, products + 1)),
+        )
+        cur.execute(
+            "INSERT INTO model_versions (id, status, arch, trained_at, promoted_at, "
+            "metrics) VALUES (1, 'live', 'bench', %s, %s, %s)",
+            (end, end, json.dumps({"ndcg@10": 0.4})),
+        )
+        _copy(
+            cur,
+            "recommendations (model_version_id, customer_id, mode, rank, product_id, "
+            "score, reason)",
+            _recommendations(rng, customers, products, per_mode),
+        )
+        _copy(
+            cur,
+            "cold_start_recommendations (model_version_id, segment, rank, product_id, "
+            "score, reason)",
+            (
+                (1, seg, r, r, 1 / r, "popular")
+                for seg in ["", *SEGMENTS]
+                for r in range(1, per_mode + 1)
+            ),
+        )
+        _copy(
+            cur,
+            "transactions (customer_id, product_id, quantity, amount, occurred_at)",
+            (
+                (c, rng.randint(1, products), 2, 20.0, end - timedelta(days=rng.randint(0, 700)))
+                for c in range(1, customers + 1)
+                for _ in range(20)
+            ),
+        )
         cur.execute("ANALYZE")
         raw.commit()
     finally:
@@ -126,6 +189,7 @@ def _copy(cur, target: str, rows) -> None:
 
 # -- server -------------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -134,12 +198,24 @@ def free_port() -> int:
 
 def start_server(url: str, api_url: str, port: int, workers: int, threads: int):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    env.update(DATABASE_URL=url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
-               SLACK_API_URL=api_url, PORT=str(port), WEB_CONCURRENCY=str(workers),
-               WEB_THREADS=str(threads), SCHEDULER="off")  # the Slack server alone
+    env.update(
+        DATABASE_URL=url,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=api_url,
+        PORT=str(port),
+        WEB_CONCURRENCY=str(workers),
+        WEB_THREADS=str(threads),
+        SCHEDULER="off",
+    )  # the Slack server alone
     log = open(Path(tempfile.gettempdir()) / "recbot_slack_load_server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("recbot")), "serve"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("recbot")), "serve"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+    )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -192,9 +268,17 @@ def cpu_seconds(pids: list[int]) -> float:
 def postgres_backends(url: str) -> list[int]:
     engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
     with engine.connect() as conn:
-        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND "
-                                 "pid <> pg_backend_pid()"),
-                            {"d": make_url(url).database}).scalars().all()
+        pids = (
+            conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = :d AND "
+                    "pid <> pg_backend_pid()"
+                ),
+                {"d": make_url(url).database},
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     return list(pids)
 
@@ -204,6 +288,7 @@ def loads_tensorflow(pid: int) -> bool:
 
 
 # -- load ---------------------------------------------------------------------------------------
+
 
 def queries(customers: int, n: int, rng: random.Random) -> list[tuple[str, str]]:
     """(text, kind): mostly exact names, some external ids, partial names and typos."""
@@ -222,8 +307,15 @@ def queries(customers: int, n: int, rng: random.Random) -> list[tuple[str, str]]
     return out
 
 
-def client(port: int, texts: list[tuple[str, str]], stop_at: float, results: list,
-           verifier: SignatureVerifier, interval: float, offset: float) -> None:
+def client(
+    port: int,
+    texts: list[tuple[str, str]],
+    stop_at: float,
+    results: list,
+    verifier: SignatureVerifier,
+    interval: float,
+    offset: float,
+) -> None:
     """Closed loop when interval is 0; else one request every `interval` seconds on a fixed
     schedule, latency counted from the scheduled time (no coordinated omission)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -232,9 +324,18 @@ def client(port: int, texts: list[tuple[str, str]], stop_at: float, results: lis
     while time.monotonic() < stop_at:
         query, kind = texts[i % len(texts)]
         i += 1
-        body = urlencode({"command": "/recommend", "text": query, "user_id": "U0BENCH",
-                          "team_id": "T0STANDIN", "channel_id": "C0BENCH", "api_app_id": "A0",
-                          "response_url": "http://127.0.0.1:9/none", "trigger_id": "1"}).encode()
+        body = urlencode(
+            {
+                "command": "/recommend",
+                "text": query,
+                "user_id": "U0BENCH",
+                "team_id": "T0STANDIN",
+                "channel_id": "C0BENCH",
+                "api_app_id": "A0",
+                "response_url": "http://127.0.0.1:9/none",
+                "trigger_id": "1",
+            }
+        ).encode()
         if interval:
             delay = next_at - time.perf_counter()
             if delay > 0:
@@ -243,15 +344,18 @@ def client(port: int, texts: list[tuple[str, str]], stop_at: float, results: lis
         else:
             t0 = time.perf_counter()
         ts = str(int(time.time()))
-        headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "X-Slack-Request-Timestamp": ts,
-                   "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body)}
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
+        }
         try:
             conn.request("POST", "/slack/events", body, headers)
             response = conn.getresponse()
             data = response.read()
             ok = response.status == 200 and (
-                b"Likely to reorder" in data or kind in ("partial", "typo"))
+                b"Likely to reorder" in data or kind in ("partial", "typo")
+            )
         except (OSError, http.client.HTTPException):
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -259,17 +363,35 @@ def client(port: int, texts: list[tuple[str, str]], stop_at: float, results: lis
         results.append((time.perf_counter() - t0, ok, kind))
 
 
-def run_load(port: int, customers: int, concurrency: int, duration: float, warmup: float,
-             seed: int, rate: float) -> dict:
+def run_load(
+    port: int,
+    customers: int,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    seed: int,
+    rate: float,
+) -> dict:
     rng = random.Random(seed)
     verifier = SignatureVerifier(SECRET)
     warm: list = []
     warm_stop = time.monotonic() + warmup
     interval = concurrency / rate if rate else 0.0
-    threads = [threading.Thread(target=client, args=(port, queries(customers, 200, rng),
-                                                     warm_stop, warm, verifier, interval,
-                                                     interval * i / concurrency))
-               for i in range(concurrency)]
+    threads = [
+        threading.Thread(
+            target=client,
+            args=(
+                port,
+                queries(customers, 200, rng),
+                warm_stop,
+                warm,
+                verifier,
+                interval,
+                interval * i / concurrency,
+            ),
+        )
+        for i in range(concurrency)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -277,10 +399,21 @@ def run_load(port: int, customers: int, concurrency: int, duration: float, warmu
     results: list = []
     stop_at = time.monotonic() + duration
     started = time.monotonic()
-    threads = [threading.Thread(target=client, args=(port, queries(customers, 2000, rng),
-                                                     stop_at, results, verifier, interval,
-                                                     interval * i / concurrency))
-               for i in range(concurrency)]
+    threads = [
+        threading.Thread(
+            target=client,
+            args=(
+                port,
+                queries(customers, 2000, rng),
+                stop_at,
+                results,
+                verifier,
+                interval,
+                interval * i / concurrency,
+            ),
+        )
+        for i in range(concurrency)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -293,15 +426,23 @@ def run_load(port: int, customers: int, concurrency: int, duration: float, warmu
     kinds: dict[str, int] = {}
     for _, _, kind in results:
         kinds[kind] = kinds.get(kind, 0) + 1
-    return {"requests": len(results), "rps": len(results) / elapsed,
-            "p50_ms": q[49], "p90_ms": q[89], "p99_ms": q[98], "max_ms": lat[-1],
-            "errors": sum(1 for r in results if not r[1]), "mix": kinds}
+    return {
+        "requests": len(results),
+        "rps": len(results) / elapsed,
+        "p50_ms": q[49],
+        "p90_ms": q[89],
+        "p99_ms": q[98],
+        "max_ms": lat[-1],
+        "errors": sum(1 for r in results if not r[1]),
+        "mix": kinds,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url",
-                        default="postgresql+psycopg://postgres@127.0.0.1:5432/recbot_bench_slack")
+    parser.add_argument(
+        "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/recbot_bench_slack"
+    )
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -310,8 +451,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--rate", type=float, default=200.0,
-                        help="offered requests/s over all clients; 0 = as fast as they can")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=200.0,
+        help="offered requests/s over all clients; 0 = as fast as they can",
+    )
     args = parser.parse_args()
 
     ensure_database(args.database_url)
@@ -325,37 +470,61 @@ def main() -> None:
                 pids = server_pids(proc.pid)
                 backends = postgres_backends(args.database_url)
                 cpu0 = cpu_seconds(pids), cpu_seconds(backends), time.process_time()
-                result = run_load(port, args.customers, args.concurrency, args.duration,
-                                  args.warmup if i == 0 else 1.0, seed=i, rate=args.rate)
+                result = run_load(
+                    port,
+                    args.customers,
+                    args.concurrency,
+                    args.duration,
+                    args.warmup if i == 0 else 1.0,
+                    seed=i,
+                    rate=args.rate,
+                )
                 backends = sorted(set(backends) | set(postgres_backends(args.database_url)))
                 n = result["requests"]
                 result["cpu_ms_per_request"] = {
                     "server": round((cpu_seconds(pids) - cpu0[0]) * 1000 / n, 2),
                     "postgres": round((cpu_seconds(backends) - cpu0[1]) * 1000 / n, 2),
-                    "load_client": round((time.process_time() - cpu0[2]) * 1000 / n, 2)}
+                    "load_client": round((time.process_time() - cpu0[2]) * 1000 / n, 2),
+                }
                 mem = {pid: memory_kb(pid) for pid in pids}
                 result["rss_mb_per_process"] = [round(m[0] / 1024) for m in mem.values()]
                 result["rss_mb_total"] = round(sum(m[0] for m in mem.values()) / 1024)
                 result["pss_mb_total"] = round(sum(m[1] for m in mem.values()) / 1024)
                 result["tensorflow_loaded"] = any(loads_tensorflow(p) for p in pids)
                 runs.append(result)
-                print(json.dumps({k: round(v, 1) if isinstance(v, float) else v
-                                  for k, v in result.items()}))
+                print(
+                    json.dumps(
+                        {k: round(v, 1) if isinstance(v, float) else v for k, v in result.items()}
+                    )
+                )
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
-    summary = {k: round(statistics.median(r[k] for r in runs), 1)
-               for k in ("rps", "p50_ms", "p90_ms", "p99_ms", "rss_mb_total", "pss_mb_total")}
+    summary = {
+        k: round(statistics.median(r[k] for r in runs), 1)
+        for k in ("rps", "p50_ms", "p90_ms", "p99_ms", "rss_mb_total", "pss_mb_total")
+    }
     summary["errors"] = sum(r["errors"] for r in runs)
     summary["server_cpu_ms_per_request"] = round(
-        statistics.median(r["cpu_ms_per_request"]["server"] for r in runs), 2)
+        statistics.median(r["cpu_ms_per_request"]["server"] for r in runs), 2
+    )
     summary["postgres_cpu_ms_per_request"] = round(
-        statistics.median(r["cpu_ms_per_request"]["postgres"] for r in runs), 2)
+        statistics.median(r["cpu_ms_per_request"]["postgres"] for r in runs), 2
+    )
     summary["tensorflow_loaded"] = any(r["tensorflow_loaded"] for r in runs)
     load = os.getloadavg()[0]
-    print(json.dumps({"median_of_runs": len(runs), "offered_rps": args.rate or "max",
-                      "workers": args.workers, "threads": args.threads, **summary,
-                      "loadavg_1m_after": round(load, 2)}))
+    print(
+        json.dumps(
+            {
+                "median_of_runs": len(runs),
+                "offered_rps": args.rate or "max",
+                "workers": args.workers,
+                "threads": args.threads,
+                **summary,
+                "loadavg_1m_after": round(load, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

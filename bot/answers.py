@@ -57,8 +57,10 @@ def command_reply(deps: Deps, user_id: str, text: str | None) -> Reply:
     if request.kind == "help":
         return blocks.help_reply()
     if request.kind == "too_long":
-        return blocks.message(f"That is longer than any customer name or id ({MAX_TEXT} "
-                              "characters at most). Try `/recommend help`.")
+        return blocks.message(
+            f"That is longer than any customer name or id ({MAX_TEXT} "
+            "characters at most). Try `/recommend help`."
+        )
     if request.kind == "bad_n":
         return blocks.message(f"The number of products must be from 1 to {MAX_N}.")
     with deps.session() as session:
@@ -69,8 +71,9 @@ def command_reply(deps: Deps, user_id: str, text: str | None) -> Reply:
         return _recommend(session, deps, user_id, request)
 
 
-def _find(session: Session, deps: Deps, request: Request,
-          allowed: frozenset[int] | None) -> queries.Match:
+def _find(
+    session: Session, deps: Deps, request: Request, allowed: frozenset[int] | None
+) -> queries.Match:
     if request.alt_query:  # "Harbor Cafe 12" may be a name, not "Harbor Cafe", 12 products
         exact = queries.exact_match(session, request.alt_query, allowed)
         if exact is not None and exact.kind != "many":
@@ -93,8 +96,14 @@ def _recommend(session: Session, deps: Deps, user_id: str, request: Request) -> 
 
 
 def answer_for(
-    session: Session, deps: Deps, customer: queries.CustomerRef | None, n: int, new_only: bool,
-    interactive: bool = True, shared_by: str = "", note: str = "",
+    session: Session,
+    deps: Deps,
+    customer: queries.CustomerRef | None,
+    n: int,
+    new_only: bool,
+    interactive: bool = True,
+    shared_by: str = "",
+    note: str = "",
 ) -> Reply:
     """The recommendation message for one customer (access already checked)."""
     if customer is None:
@@ -105,12 +114,23 @@ def answer_for(
     n = max(1, min(n, MAX_N))
     picks, summary = queries.picks(session, model.id, customer.id, deps.now(), limit=n)
     if picks["reorder"] or picks["new"]:
-        answer = Answer(customer, summary, model, picks["reorder"], picks["new"], n, new_only,
-                        note=note)
+        answer = Answer(
+            customer, summary, model, picks["reorder"], picks["new"], n, new_only, note=note
+        )
     else:
         segment, cold = queries.cold_start_picks(session, model.id, customer.segment, customer.id)
-        answer = Answer(customer, summary, model, [], cold[:n], n, new_only, cold_start=True,
-                        cold_segment=segment, note=note)
+        answer = Answer(
+            customer,
+            summary,
+            model,
+            [],
+            cold[:n],
+            n,
+            new_only,
+            cold_start=True,
+            cold_segment=segment,
+            note=note,
+        )
     return blocks.answer_reply(answer, interactive=interactive, shared_by=shared_by)
 
 
@@ -125,8 +145,9 @@ def _hidden(session: Session, deps: Deps, user_id: str, query: str) -> Reply:
 
 
 @guarded
-def picked_reply(deps: Deps, user_id: str, customer_id: int, n: int, new_only: bool,
-                 interactive: bool = True) -> Reply:
+def picked_reply(
+    deps: Deps, user_id: str, customer_id: int, n: int, new_only: bool, interactive: bool = True
+) -> Reply:
     """The answer for a customer chosen from buttons or shared: access is checked again."""
     with deps.session() as session:
         if not may_see(session, deps, user_id, customer_id):
@@ -137,8 +158,9 @@ def picked_reply(deps: Deps, user_id: str, customer_id: int, n: int, new_only: b
 
 
 @guarded
-def vote_reply(deps: Deps, user_id: str, customer_id: int, product_id: int, vote: int,
-               n: int, new_only: bool) -> Reply:
+def vote_reply(
+    deps: Deps, user_id: str, customer_id: int, product_id: int, vote: int, n: int, new_only: bool
+) -> Reply:
     """Store a 👍/👎 and return the refreshed answer (a 👎'd product is gone from it)."""
     with deps.session() as session:
         if not may_see(session, deps, user_id, customer_id):
@@ -148,8 +170,9 @@ def vote_reply(deps: Deps, user_id: str, customer_id: int, product_id: int, vote
         if name is None or customer is None:
             return blocks.message("That product or customer no longer exists.")
         model = deps.live_model(session)
-        queries.record_feedback(session, customer_id, product_id, user_id, vote,
-                                model.id if model else None)
+        queries.record_feedback(
+            session, customer_id, product_id, user_id, vote, model.id if model else None
+        )
         what = "👍 noted for" if vote > 0 else "👎 noted: hidden from now on:"
         note = f"{what} {escape(name, 120)}"
         return answer_for(session, deps, customer, n, new_only, note=note)

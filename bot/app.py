@@ -19,8 +19,9 @@ from db.settings import SlackSettings
 log = logging.getLogger(__name__)
 
 
-def build_app(settings: SlackSettings, sessions: sessionmaker[Session],
-              deps: Deps | None = None) -> App:
+def build_app(
+    settings: SlackSettings, sessions: sessionmaker[Session], deps: Deps | None = None
+) -> App:
     """The Bolt app; start-up's auth.test goes to SLACK_API_URL and a failure is one clear line."""
     settings.check_for_serve()
     client = make_client(settings.bot_token, settings.api_url)
@@ -54,8 +55,10 @@ def verify_token(client: WebClient, api_url: str) -> None:
         client.auth_test()
     except SlackApiError as exc:
         error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
-        raise RecbotError(f"SLACK_BOT_TOKEN was refused by {api_url}auth.test: "
-                          f"{error or exc.response.status_code}") from None
+        raise RecbotError(
+            f"SLACK_BOT_TOKEN was refused by {api_url}auth.test: "
+            f"{error or exc.response.status_code}"
+        ) from None
     except (SlackClientError, OSError) as exc:
         what = type(exc).__name__
         raise RecbotError(f"SLACK_API_URL {api_url} is unreachable ({what})") from None

@@ -56,14 +56,19 @@ def _section(md: str) -> dict:
 
 
 def _context(*lines: str) -> dict:
-    return {"type": "context",
-            "elements": [{"type": "mrkdwn", "text": md[:3000]} for md in lines if md]}
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": md[:3000]} for md in lines if md],
+    }
 
 
 def _button(label: str, action_id: str, val: str, style: str | None = None) -> dict:
-    button = {"type": "button", "text": {"type": "plain_text", "text": plain(label, 75),
-                                         "emoji": True},
-              "action_id": action_id, "value": val}
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": plain(label, 75), "emoji": True},
+        "action_id": action_id,
+        "value": val,
+    }
     if style:
         button["style"] = style
     return button
@@ -94,10 +99,14 @@ def help_reply() -> Reply:
 
 def status_reply(model: LiveModel | None, next_retrain: datetime | None) -> Reply:
     if model is None:
-        return message("No model is live yet, so there are no recommendations to show. "
-                       "An admin can train one with `recbot train`.")
-    metrics = " · ".join(f"{escape(k)} {v:.3f}" if isinstance(v, int | float) else
-                         f"{escape(k)} {escape(v)}" for k, v in sorted(model.metrics.items()))
+        return message(
+            "No model is live yet, so there are no recommendations to show. "
+            "An admin can train one with `recbot train`."
+        )
+    metrics = " · ".join(
+        f"{escape(k)} {v:.3f}" if isinstance(v, int | float) else f"{escape(k)} {escape(v)}"
+        for k, v in sorted(model.metrics.items())
+    )
     lines = [
         f"*Live model:* v{model.id} ({escape(model.arch)})",
         f"*Trained:* {_day(model.trained_at)} on data {_day(model.data_from)} to "
@@ -110,8 +119,11 @@ def status_reply(model: LiveModel | None, next_retrain: datetime | None) -> Repl
 
 
 def choices_reply(query: str, match: Match, n: int, new_only: bool) -> Reply:
-    more = f" (showing {len(match.customers)} of {match.total})" if match.total > len(
-        match.customers) else ""
+    more = (
+        f" (showing {len(match.customers)} of {match.total})"
+        if match.total > len(match.customers)
+        else ""
+    )
     if match.fuzzy:
         intro = f"No customer is called “{escape(query, 80)}”. Did you mean…"
     else:
@@ -136,8 +148,9 @@ def not_yours_reply() -> Reply:
 
 
 def _pick_line(rank: int, pick: Pick) -> str:
-    return (f"*{rank}. {escape(pick.name, 120)}* · score {pick.score:.2f}\n"
-            f"{escape(pick.reason, 250)}")
+    return (
+        f"*{rank}. {escape(pick.name, 120)}* · score {pick.score:.2f}\n{escape(pick.reason, 250)}"
+    )
 
 
 def _pick_blocks(answer: Answer, picks: list[Pick], interactive: bool) -> list[dict]:
@@ -146,9 +159,13 @@ def _pick_blocks(answer: Answer, picks: list[Pick], interactive: bool) -> list[d
         blocks.append(_section(_pick_line(rank, pick)))
         if interactive:
             val = value(c=answer.customer.id, p=pick.product_id, n=answer.n, new=answer.new_only)
-            blocks.append({"type": "actions", "block_id": f"vote:{pick.product_id}",
-                           "elements": [_button("👍", VOTE_UP, val),
-                                        _button("👎", VOTE_DOWN, val)]})
+            blocks.append(
+                {
+                    "type": "actions",
+                    "block_id": f"vote:{pick.product_id}",
+                    "elements": [_button("👍", VOTE_UP, val), _button("👎", VOTE_DOWN, val)],
+                }
+            )
     return blocks
 
 
@@ -173,26 +190,40 @@ def answer_reply(answer: Answer, interactive: bool = True, shared_by: str = "") 
     ]
     if answer.cold_start:
         seg = f" with {escape(answer.cold_segment, 60)} customers" if answer.cold_segment else ""
-        blocks += [_section(f"*Popular{seg}: a starting list* (new account, no purchase "
-                            "history yet)")]
+        blocks += [
+            _section(f"*Popular{seg}: a starting list* (new account, no purchase history yet)")
+        ]
         blocks += _pick_blocks(answer, answer.new, interactive) or [_section("_Nothing yet._")]
     else:
         if not answer.new_only:
             blocks += [{"type": "divider"}, _section("*Likely to reorder*")]
             blocks += _pick_blocks(answer, answer.reorder, interactive) or [
-                _section("_No reorders expected._")]
+                _section("_No reorders expected._")
+            ]
         blocks += [{"type": "divider"}, _section("*New for this customer*")]
         blocks += _pick_blocks(answer, answer.new, interactive) or [
-            _section("_No new products to suggest._")]
+            _section("_No new products to suggest._")
+        ]
     m = answer.model
     footer = f"Model v{m.id} ({escape(m.arch)}) · trained {_day(m.trained_at)}"
     if shared_by:
         footer += f" · shared by {mention(shared_by)}"
     blocks += [{"type": "divider"}, _context(footer)]
     if interactive:
-        blocks.append({"type": "actions", "block_id": "share", "elements": [
-            _button("Share in channel", SHARE,
-                    value(c=c.id, n=answer.n, new=answer.new_only), style="primary")]})
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "share",
+                "elements": [
+                    _button(
+                        "Share in channel",
+                        SHARE,
+                        value(c=c.id, n=answer.n, new=answer.new_only),
+                        style="primary",
+                    )
+                ],
+            }
+        )
     label = "Starting list" if answer.cold_start else "Recommendations"
     return Reply(f"{label} for {escape(c.name, 150)}", blocks, is_answer=True)
 
@@ -211,29 +242,45 @@ def hidden_reply(customer: CustomerRef, hidden: list[tuple[int, str, list[str]]]
 
 
 def home_view(
-    accounts: list[CustomerRef], top: dict[int, list[Pick]], model: LiveModel | None,
+    accounts: list[CustomerRef],
+    top: dict[int, list[Pick]],
+    model: LiveModel | None,
     total_accounts: int,
 ) -> dict:
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Your accounts"}},
-        _context(f"Type `{COMMAND} &lt;customer&gt;` in any channel for the full answer, or "
-                 f"`{COMMAND} help`."),
+        _context(
+            f"Type `{COMMAND} &lt;customer&gt;` in any channel for the full answer, or "
+            f"`{COMMAND} help`."
+        ),
         {"type": "divider"},
     ]
     if model is None:
         blocks.append(_section("No model is live yet, so there are no picks to show."))
     elif not accounts:
-        blocks.append(_section("No accounts are assigned to you yet. Ask an admin to link your "
-                               "Slack user to your sales-rep record; meanwhile "
-                               f"`{COMMAND} &lt;customer&gt;` works for any account you may see."))
+        blocks.append(
+            _section(
+                "No accounts are assigned to you yet. Ask an admin to link your "
+                "Slack user to your sales-rep record; meanwhile "
+                f"`{COMMAND} &lt;customer&gt;` works for any account you may see."
+            )
+        )
     for c in accounts:
         picks = top.get(c.id, [])
         lines = "\n".join(f"• {escape(p.name, 80)}: {escape(p.reason, 120)}" for p in picks)
-        blocks.append(_section(f"*{escape(c.name, 120)}* ({escape(c.external_id, 40)})\n"
-                               + (lines or "_No picks yet (new account)._")))
+        blocks.append(
+            _section(
+                f"*{escape(c.name, 120)}* ({escape(c.external_id, 40)})\n"
+                + (lines or "_No picks yet (new account)._")
+            )
+        )
     if total_accounts > len(accounts):
-        blocks.append(_context(f"Showing {len(accounts)} of {total_accounts} accounts. "
-                               f"Use `{COMMAND} &lt;customer&gt;` for the others."))
+        blocks.append(
+            _context(
+                f"Showing {len(accounts)} of {total_accounts} accounts. "
+                f"Use `{COMMAND} &lt;customer&gt;` for the others."
+            )
+        )
     if model is not None:
         blocks.append(_context(f"Model v{model.id} · trained {_day(model.trained_at)}"))
     return {"type": "home", "blocks": blocks[:100]}

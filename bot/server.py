@@ -31,8 +31,12 @@ def serving_engine(url: str, pool_size: int) -> Engine:
     """
     # Autocommit: each read is one round trip, with no BEGIN/ROLLBACK around it. The one write
     # (feedback) is a single statement, or an update then an insert that tolerates a race.
-    kwargs: dict = {"pool_size": pool_size, "max_overflow": 2, "pool_timeout": 2,
-                    "isolation_level": "AUTOCOMMIT"}
+    kwargs: dict = {
+        "pool_size": pool_size,
+        "max_overflow": 2,
+        "pool_timeout": 2,
+        "isolation_level": "AUTOCOMMIT",
+    }
     if url.startswith("postgresql"):
         kwargs["connect_args"] = {"connect_timeout": 2, "options": "-c statement_timeout=2500"}
     return make_engine(url, **kwargs)
@@ -72,8 +76,11 @@ def gunicorn_options(port: int, workers: int, threads: int, host: str = "0.0.0.0
 
 
 def run_http(wsgi: WsgiApp, engine: Engine, port: int, workers: int, threads: int) -> None:
-    Gunicorn(wsgi, gunicorn_options(port, workers, threads),
-             after_fork=lambda: engine.dispose(close=False)).run()
+    Gunicorn(
+        wsgi,
+        gunicorn_options(port, workers, threads),
+        after_fork=lambda: engine.dispose(close=False),
+    ).run()
 
 
 def run_socket_mode(app: App, app_token: str) -> None:
@@ -102,14 +109,18 @@ def serve() -> None:
         log.info("Socket Mode via %s, database %s", slack.api_url, safe_url(engine))
         run_socket_mode(app, slack.app_token)
         return
-    log.info("HTTP on port %s (/slack/events, /healthz), %s workers x %s threads, database %s",
-             slack.port, slack.web_workers, slack.web_threads, safe_url(engine))
+    log.info(
+        "HTTP on port %s (/slack/events, /healthz), %s workers x %s threads, database %s",
+        slack.port,
+        slack.web_workers,
+        slack.web_threads,
+        safe_url(engine),
+    )
     run_http(make_wsgi(app, sessions), engine, slack.port, slack.web_workers, slack.web_threads)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         serve()

@@ -23,10 +23,15 @@ def health(sessions: sessionmaker[Session]) -> tuple[int, dict]:
             model = queries.live_model(session)
     except DB_FAULTS as exc:
         return 503, {"ok": False, "database": "unreachable", "error": type(exc).__name__}
-    live = None if model is None else {
-        "id": model.id, "arch": model.arch,
-        "trained_at": model.trained_at.isoformat() if model.trained_at else None,
-    }
+    live = (
+        None
+        if model is None
+        else {
+            "id": model.id,
+            "arch": model.arch,
+            "trained_at": model.trained_at.isoformat() if model.trained_at else None,
+        }
+    )
     return 200, {"ok": True, "database": "ok", "live_model": live}
 
 
@@ -35,12 +40,15 @@ def make_wsgi(app: App, sessions: sessionmaker[Session], path: str = "/slack/eve
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in (
-                "GET", "HEAD"):
+            "GET",
+            "HEAD",
+        ):
             status, body = health(sessions)
             data = json.dumps(body).encode()
-            start_response(f"{status} {'OK' if status == 200 else 'Service Unavailable'}",
-                           [("Content-Type", "application/json"),
-                            ("Content-Length", str(len(data)))])
+            start_response(
+                f"{status} {'OK' if status == 200 else 'Service Unavailable'}",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+            )
             return [data]
         return slack(environ, start_response)
 

@@ -100,8 +100,9 @@ def open_text(path: Path) -> tuple[io.BufferedReader, io.TextIOBase]:
     return raw, io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
 
 
-def read_header(path: Path, column_map: dict[str, str], required: tuple[str, ...],
-                optional: tuple[str, ...]) -> list[str]:
+def read_header(
+    path: Path, column_map: dict[str, str], required: tuple[str, ...], optional: tuple[str, ...]
+) -> list[str]:
     """The file's columns renamed to canonical names; a clear error if a required one is missing."""
     raw, text = open_text(path)
     with raw, text:
@@ -132,16 +133,25 @@ def read_header(path: Path, column_map: dict[str, str], required: tuple[str, ...
     return canonical
 
 
-def read_chunks(path: Path, header: list[str], chunk_rows: int,
-                on_bytes: Callable[[int], None] | None = None) -> Iterator[pd.DataFrame]:
+def read_chunks(
+    path: Path, header: list[str], chunk_rows: int, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[pd.DataFrame]:
     """Chunks of the file as strings, each with a `_line` column: the line number in the file."""
     raw, text = open_text(path)
     with raw, text, warnings.catch_warnings():
         # pandas only warns when the first data line has more fields than the header.
         warnings.simplefilter("error", pd.errors.ParserWarning)
         reader = pd.read_csv(
-            text, header=0, names=header, dtype=object, keep_default_na=False, na_values=[""],
-            skip_blank_lines=False, chunksize=chunk_rows, on_bad_lines="error", index_col=False,
+            text,
+            header=0,
+            names=header,
+            dtype=object,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            chunksize=chunk_rows,
+            on_bad_lines="error",
+            index_col=False,
         )
         first_line = 2
         try:
@@ -155,7 +165,8 @@ def read_chunks(path: Path, header: list[str], chunk_rows: int,
             raise RecbotError(f"{path.name}: malformed CSV: {str(exc).strip()}") from None
         except pd.errors.ParserWarning:
             raise RecbotError(
-                f"{path.name}: malformed CSV: line 2 has more fields than the header") from None
+                f"{path.name}: malformed CSV: line 2 has more fields than the header"
+            ) from None
         except UnicodeDecodeError:
             raise RecbotError(f"{path.name}: not a UTF-8 text file") from None
 
@@ -217,8 +228,9 @@ class _Column:
         return out
 
 
-def validate_transactions(chunk: pd.DataFrame, now: datetime, future_tolerance: timedelta,
-                          date_format: str | None) -> tuple[pd.DataFrame, list[Rejection]]:
+def validate_transactions(
+    chunk: pd.DataFrame, now: datetime, future_tolerance: timedelta, date_format: str | None
+) -> tuple[pd.DataFrame, list[Rejection]]:
     """Split a chunk into clean typed rows and rejections with reasons."""
     checks = _Checks(chunk)
     ids = {}
@@ -234,8 +246,10 @@ def validate_transactions(chunk: pd.DataFrame, now: datetime, future_tolerance: 
     quantity = quantity_column.spread(_numbers(quantity_column.distinct), np.nan)
     checks.flag(quantity_column.missing, lambda _i: "missing quantity")
     quantity_text = _value(chunk, "quantity")
-    checks.flag(~quantity_column.missing & ~np.isfinite(quantity),
-                lambda i: f"quantity {quantity_text(i)!r} is not a number")
+    checks.flag(
+        ~quantity_column.missing & ~np.isfinite(quantity),
+        lambda i: f"quantity {quantity_text(i)!r} is not a number",
+    )
     checks.flag(quantity == 0, lambda _i: "quantity is zero")
 
     amount = np.full(len(chunk), np.nan)
@@ -243,16 +257,20 @@ def validate_transactions(chunk: pd.DataFrame, now: datetime, future_tolerance: 
         amount_column = _Column(chunk["amount"])
         amount = amount_column.spread(_numbers(amount_column.distinct), np.nan)
         amount_text = _value(chunk, "amount")
-        checks.flag(~amount_column.missing & ~np.isfinite(amount),
-                    lambda i: f"amount {amount_text(i)!r} is not a number")
+        checks.flag(
+            ~amount_column.missing & ~np.isfinite(amount),
+            lambda i: f"amount {amount_text(i)!r} is not a number",
+        )
 
     date_column = _Column(chunk["occurred_at"])
-    occurred = date_column.spread(_parse_dates(date_column.distinct, date_format),
-                                  np.datetime64("NaT"))
+    occurred = date_column.spread(
+        _parse_dates(date_column.distinct, date_format), np.datetime64("NaT")
+    )
     checks.flag(date_column.missing, lambda _i: "missing occurred_at")
     date_text = _value(chunk, "occurred_at")
-    checks.flag(~date_column.missing & np.isnat(occurred),
-                lambda i: f"unparseable date {date_text(i)!r}")
+    checks.flag(
+        ~date_column.missing & np.isnat(occurred), lambda i: f"unparseable date {date_text(i)!r}"
+    )
     latest = np.datetime64(now + future_tolerance, "us")
     checks.flag(occurred > latest, lambda i: f"date {date_text(i)!r} is in the future")
 
@@ -270,7 +288,8 @@ def validate_transactions(chunk: pd.DataFrame, now: datetime, future_tolerance: 
         if column in chunk:
             names = _Column(chunk[column])
             clean[column] = names.spread(
-                names.distinct.str.strip().str.slice(0, MAX_NAME_LENGTH), None)[good]
+                names.distinct.str.strip().str.slice(0, MAX_NAME_LENGTH), None
+            )[good]
     return clean, checks.rejections()
 
 
@@ -279,8 +298,9 @@ def _numbers(texts: pd.Series) -> np.ndarray:
 
 
 def _parse_dates(texts: pd.Series, date_format: str | None) -> np.ndarray:
-    parsed = pd.to_datetime(texts.str.strip(), errors="coerce", utc=True,
-                            format=date_format or "ISO8601")
+    parsed = pd.to_datetime(
+        texts.str.strip(), errors="coerce", utc=True, format=date_format or "ISO8601"
+    )
     return parsed.dt.tz_convert(None).dt.as_unit("us").to_numpy()
 
 
@@ -292,8 +312,9 @@ class _Dimension:
         self.ids: dict[str, int] = {}
         self.created = 0
 
-    def resolve(self, conn: Connection, external_ids: pd.Series,
-                names: pd.Series | None) -> np.ndarray:
+    def resolve(
+        self, conn: Connection, external_ids: pd.Series, names: pd.Series | None
+    ) -> np.ndarray:
         """Database ids for `external_ids`, creating the ones not seen before."""
         codes, uniques = pd.factorize(external_ids)
         unique_ids = uniques.tolist()
@@ -303,25 +324,31 @@ class _Dimension:
             missing = [e for e in unknown if e not in self.ids]
             if missing:
                 _, first = np.unique(codes, return_index=True)
-                name_of = dict(zip(unique_ids, names.to_numpy()[first], strict=True)) \
-                    if names is not None else {}
+                name_of = (
+                    dict(zip(unique_ids, names.to_numpy()[first], strict=True))
+                    if names is not None
+                    else {}
+                )
                 self._create(conn, missing, name_of)
-        lookup = np.fromiter((self.ids[e] for e in unique_ids), dtype=np.int64,
-                             count=len(unique_ids))
+        lookup = np.fromiter(
+            (self.ids[e] for e in unique_ids), dtype=np.int64, count=len(unique_ids)
+        )
         return lookup[codes]
 
     def _load(self, conn: Connection, external_ids: list[str]) -> None:
         table = self.model.__table__
         for batch in _batches(external_ids, 5000):
-            rows = conn.execute(select(table.c.external_id, table.c.id)
-                                .where(table.c.external_id.in_(batch)))
+            rows = conn.execute(
+                select(table.c.external_id, table.c.id).where(table.c.external_id.in_(batch))
+            )
             self.ids.update(dict(rows.all()))
 
     def _create(self, conn: Connection, external_ids: list[str], name_of: dict) -> None:
         table = self.model.__table__
         for batch in _batches(external_ids, 5000):
-            conn.execute(insert(table), [{"external_id": e, "name": _name(name_of.get(e), e)}
-                                         for e in batch])
+            conn.execute(
+                insert(table), [{"external_id": e, "name": _name(name_of.get(e), e)} for e in batch]
+            )
         self._load(conn, external_ids)
         self.created += len(external_ids)
 
@@ -386,20 +413,25 @@ def _timestamp_strings(values: np.ndarray) -> np.ndarray:
 
 
 def _copy_postgres(conn: Connection, rows: pd.DataFrame) -> None:
-    table = pa.table({
-        "customer_id": pa.array(rows["customer_id"].to_numpy()),
-        "product_id": pa.array(rows["product_id"].to_numpy()),
-        "quantity": pa.array(rows["quantity"].to_numpy()),
-        "amount": pa.array(rows["amount"].to_numpy(), from_pandas=True),  # NaN -> empty -> NULL
-        "occurred_at": pa.array(rows["occurred_at"].to_numpy().astype("datetime64[us]")),
-        "batch_id": pa.array(rows["batch_id"].to_numpy()),
-    })
+    table = pa.table(
+        {
+            "customer_id": pa.array(rows["customer_id"].to_numpy()),
+            "product_id": pa.array(rows["product_id"].to_numpy()),
+            "quantity": pa.array(rows["quantity"].to_numpy()),
+            "amount": pa.array(rows["amount"].to_numpy(), from_pandas=True),  # NaN -> empty -> NULL
+            "occurred_at": pa.array(rows["occurred_at"].to_numpy().astype("datetime64[us]")),
+            "batch_id": pa.array(rows["batch_id"].to_numpy()),
+        }
+    )
     payload = pa.BufferOutputStream()
     pa_csv.write_csv(table, payload, pa_csv.WriteOptions(include_header=False))
     raw = conn.connection.dbapi_connection
-    with raw.cursor() as cursor, cursor.copy(
-        f"COPY transactions ({', '.join(_INSERT_COLUMNS)}) FROM STDIN (FORMAT csv)"
-    ) as copy:
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(
+            f"COPY transactions ({', '.join(_INSERT_COLUMNS)}) FROM STDIN (FORMAT csv)"
+        ) as copy,
+    ):
         copy.write(payload.getvalue().to_pybytes())
 
 
@@ -407,9 +439,13 @@ def _executemany(conn: Connection, rows: pd.DataFrame) -> None:
     amount = rows["amount"].to_numpy(dtype=object)
     amount[pd.isna(rows["amount"]).to_numpy()] = None
     values = zip(
-        rows["customer_id"].tolist(), rows["product_id"].tolist(), rows["quantity"].tolist(),
-        amount.tolist(), _timestamp_strings(rows["occurred_at"].to_numpy()).tolist(),
-        rows["batch_id"].tolist(), strict=True,
+        rows["customer_id"].tolist(),
+        rows["product_id"].tolist(),
+        rows["quantity"].tolist(),
+        amount.tolist(),
+        _timestamp_strings(rows["occurred_at"].to_numpy()).tolist(),
+        rows["batch_id"].tolist(),
+        strict=True,
     )
     raw = conn.connection.dbapi_connection
     placeholders = ", ".join("?" for _ in _INSERT_COLUMNS)
@@ -436,8 +472,9 @@ def previous_import(engine: Engine, kind: str, sha256: str) -> tuple[int, dateti
     """(batch id, when) of an earlier import of a file with this content, if any."""
     with engine.connect() as conn:
         row = conn.execute(
-            select(ImportBatch.id, ImportBatch.imported_at)
-            .where(ImportBatch.kind == kind, ImportBatch.sha256 == sha256)
+            select(ImportBatch.id, ImportBatch.imported_at).where(
+                ImportBatch.kind == kind, ImportBatch.sha256 == sha256
+            )
         ).first()
     return (row.id, row.imported_at) if row else None
 
@@ -471,15 +508,23 @@ class _Options:
     on_progress: Callable[[int], None] | None
 
 
-def _import_chunks(conn: Connection, path: Path, header: list[str], batch_id: int,
-                   report: ImportReport, options: _Options, rejects: _RejectsFile | None) -> None:
+def _import_chunks(
+    conn: Connection,
+    path: Path,
+    header: list[str],
+    batch_id: int,
+    report: ImportReport,
+    options: _Options,
+    rejects: _RejectsFile | None,
+) -> None:
     """Check every chunk; write the clean rows unless a bad row means the import will abort."""
     customers, products = _Dimension(Customer), _Dimension(Product)
     with _RowWriter(conn) as writer:
         for chunk in read_chunks(path, header, options.chunk_rows, options.on_progress):
             report.rows_read += len(chunk)
             clean, rejected = validate_transactions(
-                chunk, options.now, options.future_tolerance, options.date_format)
+                chunk, options.now, options.future_tolerance, options.date_format
+            )
             report.rows_rejected += len(rejected)
             if rejects is not None:
                 rejects.write(rejected)
@@ -488,9 +533,11 @@ def _import_chunks(conn: Connection, path: Path, header: list[str], batch_id: in
                 continue  # keep reading to report every bad line, but write nothing
             writer.wait()  # the connection is free again
             clean["customer_id"] = customers.resolve(
-                conn, clean["customer_id"], clean.get("customer_name"))
+                conn, clean["customer_id"], clean.get("customer_name")
+            )
             clean["product_id"] = products.resolve(
-                conn, clean["product_id"], clean.get("product_name"))
+                conn, clean["product_id"], clean.get("product_name")
+            )
             clean["batch_id"] = batch_id
             writer.write(clean)
             report.rows_imported += len(clean)
@@ -524,19 +571,36 @@ def import_transactions(
     try:
         with engine.connect() as conn, conn.begin():
             batch_id = conn.execute(
-                insert(ImportBatch).values(kind="transactions", filename=path.name[:512],
-                                           sha256=sha256, rows_imported=0, rows_rejected=0)
+                insert(ImportBatch)
+                .values(
+                    kind="transactions",
+                    filename=path.name[:512],
+                    sha256=sha256,
+                    rows_imported=0,
+                    rows_rejected=0,
+                )
                 .returning(ImportBatch.id)
             ).scalar_one()
             with _sqlite_bulk_load(conn, path):
-                _import_chunks(conn, path, header, batch_id, report, _Options(
-                    chunk_rows, now, future_tolerance, date_format, skip_invalid, on_progress),
-                    rejects)
+                _import_chunks(
+                    conn,
+                    path,
+                    header,
+                    batch_id,
+                    report,
+                    _Options(
+                        chunk_rows, now, future_tolerance, date_format, skip_invalid, on_progress
+                    ),
+                    rejects,
+                )
             if report.rows_rejected and not skip_invalid:
                 report.rows_imported = 0
                 raise ImportRejected(report)  # leaving the block rolls everything back
-            conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
-                rows_imported=report.rows_imported, rows_rejected=report.rows_rejected))
+            conn.execute(
+                update(ImportBatch)
+                .where(ImportBatch.id == batch_id)
+                .values(rows_imported=report.rows_imported, rows_rejected=report.rows_rejected)
+            )
             report.batch_id = batch_id
     except IntegrityError as exc:
         if "import_batches" in str(exc.orig) or "sha256" in str(exc.orig):

@@ -38,9 +38,16 @@ def recipients(conn: Connection) -> list[Recipient]:
     """Every rep with at least one assigned account, with their digest settings."""
     has_accounts = exists().where(RepAssignment.rep_id == SalesRep.id)
     rows = conn.execute(
-        select(SalesRep.id, SalesRep.email, SalesRep.name, SalesRep.time_zone,
-               SalesRep.slack_user_id, RepDigestSetting.slack_user_id.label("found_user"),
-               RepDigestSetting.dm_channel, RepDigestSetting.opted_out)
+        select(
+            SalesRep.id,
+            SalesRep.email,
+            SalesRep.name,
+            SalesRep.time_zone,
+            SalesRep.slack_user_id,
+            RepDigestSetting.slack_user_id.label("found_user"),
+            RepDigestSetting.dm_channel,
+            RepDigestSetting.opted_out,
+        )
         .outerjoin(RepDigestSetting, RepDigestSetting.rep_id == SalesRep.id)
         .where(has_accounts)
         .order_by(SalesRep.id)
@@ -50,8 +57,9 @@ def recipients(conn: Connection) -> list[Recipient]:
         user = r.slack_user_id or r.found_user or None
         # the saved DM channel belongs to the saved user; a changed user id needs a new one
         channel = r.dm_channel if user is not None and user == r.found_user else None
-        out.append(Recipient(r.id, r.email, r.name, r.time_zone or "UTC", user, channel,
-                             bool(r.opted_out)))
+        out.append(
+            Recipient(r.id, r.email, r.name, r.time_zone or "UTC", user, channel, bool(r.opted_out))
+        )
     return out
 
 
@@ -61,15 +69,23 @@ def deliveries(conn: Connection, periods: Iterable[str]) -> dict[tuple[int, str]
     if not keys:
         return {}
     rows = conn.execute(
-        select(DigestDelivery.rep_id, DigestDelivery.period, DigestDelivery.status,
-               DigestDelivery.attempts, DigestDelivery.claimed_at)
-        .where(DigestDelivery.period.in_(keys)))
+        select(
+            DigestDelivery.rep_id,
+            DigestDelivery.period,
+            DigestDelivery.status,
+            DigestDelivery.attempts,
+            DigestDelivery.claimed_at,
+        ).where(DigestDelivery.period.in_(keys))
+    )
     return {(r.rep_id, r.period): (r.status, r.attempts, r.claimed_at) for r in rows}
 
 
 def live_model_id(conn: Connection) -> int | None:
-    return conn.execute(select(ModelVersion.id).where(ModelVersion.status == "live")
-                        .order_by(ModelVersion.id.desc())).scalar()
+    return conn.execute(
+        select(ModelVersion.id)
+        .where(ModelVersion.status == "live")
+        .order_by(ModelVersion.id.desc())
+    ).scalar()
 
 
 @dataclass(frozen=True)
@@ -83,14 +99,13 @@ class Account:
         return sum(p.score for p in self.picks)
 
 
-def rep_accounts(conn: Connection, rep_id: int, model_id: int, per_account: int
-                 ) -> list[Account]:
+def rep_accounts(conn: Connection, rep_id: int, model_id: int, per_account: int) -> list[Account]:
     """The rep's accounts, most opportunity first, each with its top picks (👎'd ones left out)."""
     rows = conn.execute(
-        select(Customer.id, Customer.external_id, Customer.name, Customer.segment,
-               Customer.region)
+        select(Customer.id, Customer.external_id, Customer.name, Customer.segment, Customer.region)
         .join(RepAssignment, RepAssignment.customer_id == Customer.id)
-        .where(RepAssignment.rep_id == rep_id)).all()
+        .where(RepAssignment.rep_id == rep_id)
+    ).all()
     refs = {r.id: CustomerRef(r.id, r.external_id, r.name, r.segment, r.region) for r in rows}
     with Session(bind=conn) as session:
         picks = top_picks_for(session, model_id, list(refs), per_account)
@@ -101,13 +116,15 @@ def rep_accounts(conn: Connection, rep_id: int, model_id: int, per_account: int
 
 def rep_for_slack_user(conn: Connection, slack_user_id: str) -> tuple[int, str] | None:
     """The rep record of a Slack user: its stored id, or the one the digest found by email."""
-    row = conn.execute(select(SalesRep.id, SalesRep.name)
-                       .where(SalesRep.slack_user_id == slack_user_id)).first()
+    row = conn.execute(
+        select(SalesRep.id, SalesRep.name).where(SalesRep.slack_user_id == slack_user_id)
+    ).first()
     if row is None:
         row = conn.execute(
             select(SalesRep.id, SalesRep.name)
             .join(RepDigestSetting, RepDigestSetting.rep_id == SalesRep.id)
-            .where(RepDigestSetting.slack_user_id == slack_user_id)).first()
+            .where(RepDigestSetting.slack_user_id == slack_user_id)
+        ).first()
     return None if row is None else (row.id, row.name)
 
 
@@ -115,50 +132,78 @@ def save_digest_setting(engine: Engine, rep_id: int, now: datetime, **values: ob
     """Upsert one rep's digest settings (opted_out, slack_user_id, dm_channel)."""
     for _ in range(2):
         with engine.begin() as conn:
-            if conn.execute(update(RepDigestSetting).where(RepDigestSetting.rep_id == rep_id)
-                            .values(updated_at=now, **values)).rowcount:
+            if conn.execute(
+                update(RepDigestSetting)
+                .where(RepDigestSetting.rep_id == rep_id)
+                .values(updated_at=now, **values)
+            ).rowcount:
                 return
         try:
             with engine.begin() as conn:
-                conn.execute(insert(RepDigestSetting).values(
-                    rep_id=rep_id, updated_at=now, **{"opted_out": False, **values}))
+                conn.execute(
+                    insert(RepDigestSetting).values(
+                        rep_id=rep_id, updated_at=now, **{"opted_out": False, **values}
+                    )
+                )
             return
         except IntegrityError:  # inserted meanwhile by someone else: update it instead
             continue
 
 
-def remember_slack_ids(conn: Connection, rep_id: int, now: datetime, user: str,
-                       channel: str) -> None:
+def remember_slack_ids(
+    conn: Connection, rep_id: int, now: datetime, user: str, channel: str
+) -> None:
     """Keep the Slack user found for a rep and their DM channel (upsert, in the caller's tx)."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
     values = {"slack_user_id": user, "dm_channel": channel, "updated_at": now}
-    conn.execute(upsert(RepDigestSetting)
-                 .values(rep_id=rep_id, opted_out=False, **values)
-                 .on_conflict_do_update(index_elements=["rep_id"], set_=values))
+    conn.execute(
+        upsert(RepDigestSetting)
+        .values(rep_id=rep_id, opted_out=False, **values)
+        .on_conflict_do_update(index_elements=["rep_id"], set_=values)
+    )
 
 
 def opted_out(conn: Connection, rep_id: int) -> bool:
-    return bool(conn.execute(select(RepDigestSetting.opted_out)
-                             .where(RepDigestSetting.rep_id == rep_id)).scalar())
+    return bool(
+        conn.execute(
+            select(RepDigestSetting.opted_out).where(RepDigestSetting.rep_id == rep_id)
+        ).scalar()
+    )
 
 
 def recent_runs(conn: Connection, job: str, limit: int = 5) -> list[JobRun]:
-    rows = conn.execute(select(*JobRun.__table__.c).where(JobRun.job == job)
-                        .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit))
+    rows = conn.execute(
+        select(*JobRun.__table__.c)
+        .where(JobRun.job == job)
+        .order_by(JobRun.started_at.desc(), JobRun.id.desc())
+        .limit(limit)
+    )
     return [JobRun(**dict(r._mapping)) for r in rows]
 
 
 def delivery_counts(conn: Connection, limit: int = 2) -> list[tuple[str, dict[str, int]]]:
     """The latest digest periods with how many deliveries are sent, failed or pending."""
-    periods = conn.execute(select(DigestDelivery.period).group_by(DigestDelivery.period)
-                           .order_by(DigestDelivery.period.desc()).limit(limit)).scalars().all()
+    periods = (
+        conn.execute(
+            select(DigestDelivery.period)
+            .group_by(DigestDelivery.period)
+            .order_by(DigestDelivery.period.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
     out = []
     for period in periods:
-        counts = dict(conn.execute(
-            select(DigestDelivery.status, func.count()).where(DigestDelivery.period == period)
-            .group_by(DigestDelivery.status)).all())
+        counts = dict(
+            conn.execute(
+                select(DigestDelivery.status, func.count())
+                .where(DigestDelivery.period == period)
+                .group_by(DigestDelivery.status)
+            ).all()
+        )
         out.append((period, counts))
     return out

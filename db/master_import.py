@@ -53,7 +53,8 @@ def _check_id(value: str | None, column: str) -> str | None:
 def _check_master(row: dict, id_column: str) -> str | None:
     return _check_id(row.get(id_column), id_column) or (
         f"name longer than {MAX_NAME_LENGTH} characters"
-        if len(row.get("name") or "") > MAX_NAME_LENGTH else None
+        if len(row.get("name") or "") > MAX_NAME_LENGTH
+        else None
     )
 
 
@@ -79,10 +80,12 @@ def _valid_zone(zone: str) -> bool:
 
 
 KINDS = {
-    "customers": _Kind(("customer_id", "name"), ("segment", "region"),
-                       lambda r: _check_master(r, "customer_id")),
-    "products": _Kind(("product_id", "name"), ("category",),
-                      lambda r: _check_master(r, "product_id")),
+    "customers": _Kind(
+        ("customer_id", "name"), ("segment", "region"), lambda r: _check_master(r, "customer_id")
+    ),
+    "products": _Kind(
+        ("product_id", "name"), ("category",), lambda r: _check_master(r, "product_id")
+    ),
     "reps": _Kind(("email", "name"), ("slack_user_id", "time_zone", "customer_ids"), _check_rep),
 }
 
@@ -93,17 +96,21 @@ def _read_rows(path: Path, kind: str, column_map: dict[str, str]) -> tuple[list[
     rows, lines = [], []
     for chunk in read_chunks(path, header, 100_000):
         keep = [c for c in spec.required + spec.optional if c in chunk]
-        for line, record in zip(chunk["_line"].tolist(), chunk[keep].to_dict("records"),
-                                strict=True):
-            rows.append({k: (v.strip() if isinstance(v, str) else None)
-                         for k, v in record.items()})
+        for line, record in zip(
+            chunk["_line"].tolist(), chunk[keep].to_dict("records"), strict=True
+        ):
+            rows.append({k: (v.strip() if isinstance(v, str) else None) for k, v in record.items()})
             lines.append(line)
     return rows, lines
 
 
-def import_masters(engine: Engine, path: Path, kind: str,
-                   column_map: dict[str, str] | None = None,
-                   skip_invalid: bool = False) -> UpsertReport:
+def import_masters(
+    engine: Engine,
+    path: Path,
+    kind: str,
+    column_map: dict[str, str] | None = None,
+    skip_invalid: bool = False,
+) -> UpsertReport:
     """Upsert customers, products or reps from a CSV file, all or nothing."""
     path = Path(path)
     rows, lines = _read_rows(path, kind, column_map or {})
@@ -133,7 +140,7 @@ def import_masters(engine: Engine, path: Path, kind: str,
 def _upsert_master(conn: Connection, kind: str, rows: list[dict], report: UpsertReport) -> None:
     model = Customer if kind == "customers" else Product
     id_column = "customer_id" if kind == "customers" else "product_id"
-    fields = ["name"] + [c for c in KINDS[kind].optional]
+    fields = ["name", *list(KINDS[kind].optional)]
     latest = {row[id_column]: row for row in rows}  # a later line for the same id wins
     existing = _existing(conn, model, list(latest), fields)
     new_rows = []
@@ -166,8 +173,9 @@ def _split_ids(text: str | None) -> list[str]:
     return [part for part in (text or "").replace(",", ";").replace(" ", ";").split(";") if part]
 
 
-def _drop_unknown_customers(conn: Connection, valid: list[tuple[int, dict]],
-                            report: UpsertReport) -> list[tuple[int, dict]]:
+def _drop_unknown_customers(
+    conn: Connection, valid: list[tuple[int, dict]], report: UpsertReport
+) -> list[tuple[int, dict]]:
     wanted = sorted({c for _, row in valid for c in _split_ids(row.get("customer_ids"))})
     known = set(_customer_ids(conn, wanted))
     kept = []
@@ -185,45 +193,63 @@ def _customer_ids(conn: Connection, external_ids: list[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for start in range(0, len(external_ids), 5000):
         batch = external_ids[start : start + 5000]
-        ids.update(dict(conn.execute(
-            select(Customer.external_id, Customer.id).where(Customer.external_id.in_(batch))
-        ).all()))
+        ids.update(
+            dict(
+                conn.execute(
+                    select(Customer.external_id, Customer.id).where(Customer.external_id.in_(batch))
+                ).all()
+            )
+        )
     return ids
 
 
 def _upsert_reps(conn: Connection, rows: list[dict], report: UpsertReport) -> None:
     """A rep's line is the truth about that rep: listed accounts replace earlier assignments."""
     customer_ids = _customer_ids(
-        conn, sorted({c for row in rows for c in _split_ids(row.get("customer_ids"))}))
+        conn, sorted({c for row in rows for c in _split_ids(row.get("customer_ids"))})
+    )
     for row in {r["email"].lower(): r for r in rows}.values():
         email = row["email"].lower()
-        values = {"name": row["name"], "slack_user_id": row.get("slack_user_id") or None,
-                  "time_zone": row.get("time_zone") or "UTC"}
+        values = {
+            "name": row["name"],
+            "slack_user_id": row.get("slack_user_id") or None,
+            "time_zone": row.get("time_zone") or "UTC",
+        }
         current = conn.execute(
-            select(SalesRep.id, SalesRep.name, SalesRep.slack_user_id, SalesRep.time_zone)
-            .where(SalesRep.email == email)
+            select(SalesRep.id, SalesRep.name, SalesRep.slack_user_id, SalesRep.time_zone).where(
+                SalesRep.email == email
+            )
         ).first()
         if current is None:
-            rep_id = conn.execute(insert(SalesRep).values(email=email, **values)
-                                  .returning(SalesRep.id)).scalar_one()
+            rep_id = conn.execute(
+                insert(SalesRep).values(email=email, **values).returning(SalesRep.id)
+            ).scalar_one()
             report.created += 1
             changed = True
         else:
             rep_id = current.id
             changed = (current.name, current.slack_user_id, current.time_zone) != (
-                values["name"], values["slack_user_id"], values["time_zone"])
+                values["name"],
+                values["slack_user_id"],
+                values["time_zone"],
+            )
             if changed:
                 conn.execute(update(SalesRep).where(SalesRep.id == rep_id).values(**values))
         if "customer_ids" in row:
             wanted = {customer_ids[c] for c in _split_ids(row["customer_ids"])}
-            have = set(conn.execute(select(RepAssignment.customer_id)
-                                    .where(RepAssignment.rep_id == rep_id)).scalars())
+            have = set(
+                conn.execute(
+                    select(RepAssignment.customer_id).where(RepAssignment.rep_id == rep_id)
+                ).scalars()
+            )
             if wanted != have:
                 changed = True
                 conn.execute(delete(RepAssignment).where(RepAssignment.rep_id == rep_id))
                 if wanted:
-                    conn.execute(insert(RepAssignment),
-                                 [{"rep_id": rep_id, "customer_id": c} for c in sorted(wanted)])
+                    conn.execute(
+                        insert(RepAssignment),
+                        [{"rep_id": rep_id, "customer_id": c} for c in sorted(wanted)],
+                    )
             report.assignments += len(wanted)
         if current is not None:
             if changed:

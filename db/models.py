@@ -216,7 +216,9 @@ class Feedback(Base):
 
     __table_args__ = (
         UniqueConstraint(
-            "customer_id", "product_id", "slack_user_id",
+            "customer_id",
+            "product_id",
+            "slack_user_id",
             name="uq_feedback_customer_product_user",
         ),
     )
@@ -256,9 +258,13 @@ class JobRun(Base):
 
     __table_args__ = (
         UniqueConstraint("job", "period", name="uq_job_runs_job_period"),
-        Index("uq_job_runs_one_running", "job", unique=True,
-              sqlite_where=text("status = 'running'"),
-              postgresql_where=text("status = 'running'")),
+        Index(
+            "uq_job_runs_one_running",
+            "job",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
         Index("ix_job_runs_job_started", "job", "started_at"),
     )
 

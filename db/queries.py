@@ -83,7 +83,11 @@ class AccountSummary:
 
 
 _CUSTOMER_COLUMNS = (
-    Customer.id, Customer.external_id, Customer.name, Customer.segment, Customer.region
+    Customer.id,
+    Customer.external_id,
+    Customer.name,
+    Customer.segment,
+    Customer.region,
 )
 
 
@@ -102,16 +106,34 @@ def ping(session: Session) -> None:
 
 
 def live_model(session: Session) -> LiveModel | None:
-    row = _q(session, select(
-        ModelVersion.id, ModelVersion.arch, ModelVersion.trained_at, ModelVersion.promoted_at,
-        ModelVersion.data_from, ModelVersion.data_to, ModelVersion.metrics,
-        ModelVersion.n_customers, ModelVersion.n_products,
-    ).where(ModelVersion.status == "live").order_by(ModelVersion.id.desc())).first()
+    row = _q(
+        session,
+        select(
+            ModelVersion.id,
+            ModelVersion.arch,
+            ModelVersion.trained_at,
+            ModelVersion.promoted_at,
+            ModelVersion.data_from,
+            ModelVersion.data_to,
+            ModelVersion.metrics,
+            ModelVersion.n_customers,
+            ModelVersion.n_products,
+        )
+        .where(ModelVersion.status == "live")
+        .order_by(ModelVersion.id.desc()),
+    ).first()
     if row is None:
         return None
     return LiveModel(
-        row.id, row.arch, row.trained_at, row.promoted_at, row.data_from, row.data_to,
-        dict(row.metrics or {}), row.n_customers, row.n_products,
+        row.id,
+        row.arch,
+        row.trained_at,
+        row.promoted_at,
+        row.data_from,
+        row.data_to,
+        dict(row.metrics or {}),
+        row.n_customers,
+        row.n_products,
     )
 
 
@@ -204,13 +226,15 @@ def find_customer(
     if guesses:
         found = _refs(session, guesses)
         return Match("one" if sure else "many", tuple(found), total=len(found), fuzzy=True)
-    closest = process.extract(key, keys, scorer=fuzz.QRatio, processor=None, limit=3,
-                              score_cutoff=40)
+    closest = process.extract(
+        key, keys, scorer=fuzz.QRatio, processor=None, limit=3, score_cutoff=40
+    )
     return Match("none", closest=tuple(_names(session, [ids[i] for _, _, i in closest])))
 
 
-def exact_match(session: Session, query: str, allowed: frozenset[int] | None = None
-                ) -> Match | None:
+def exact_match(
+    session: Session, query: str, allowed: frozenset[int] | None = None
+) -> Match | None:
     """The customers whose external id (else name) is exactly the text, ignoring case."""
     exact = _exact(session, query)
     if not exact:
@@ -222,10 +246,16 @@ def exact_match(session: Session, query: str, allowed: frozenset[int] | None = N
     return Match(kind, tuple(visible[:MAX_CHOICES]), total=len(visible))
 
 
-_EXACT = select(*_CUSTOMER_COLUMNS).where(
-    or_(func.lower(Customer.external_id) == bindparam("q"),
-        func.lower(Customer.name) == bindparam("q"))
-).order_by(Customer.external_id)
+_EXACT = (
+    select(*_CUSTOMER_COLUMNS)
+    .where(
+        or_(
+            func.lower(Customer.external_id) == bindparam("q"),
+            func.lower(Customer.name) == bindparam("q"),
+        )
+    )
+    .order_by(Customer.external_id)
+)
 
 
 def _exact(session: Session, query: str) -> list[CustomerRef]:
@@ -250,8 +280,9 @@ def _partial(index: NameIndex, key: str) -> tuple[list[int], int]:
 
 def _fuzzy(ids: list[int], keys: list[str], key: str) -> tuple[list[int], bool]:
     """Small typos: (guesses, sure). Sure means one clear, close winner; else guesses to offer."""
-    scored = process.extract(key, keys, scorer=fuzz.ratio, processor=None, limit=MAX_CHOICES,
-                             score_cutoff=75)
+    scored = process.extract(
+        key, keys, scorer=fuzz.ratio, processor=None, limit=MAX_CHOICES, score_cutoff=75
+    )
     if not scored:
         return [], False
     best = scored[0][1]
@@ -291,16 +322,22 @@ def _not_hidden(customer_id, product_id):
 
 def _picks_statement():
     rec, new = Recommendation, aliased(Recommendation)
-    is_new = exists().where(new.model_version_id == rec.model_version_id,
-                            new.customer_id == rec.customer_id, new.mode == "new",
-                            new.product_id == rec.product_id)
+    is_new = exists().where(
+        new.model_version_id == rec.model_version_id,
+        new.customer_id == rec.customer_id,
+        new.mode == "new",
+        new.product_id == rec.product_id,
+    )
     # The account summary rides along as uncorrelated scalar subqueries, which the database
     # evaluates once per statement: one round trip less on every answer.
-    summary = [select(column).where(Transaction.customer_id == bindparam("c")).scalar_subquery()
-               for column in _SUMMARY.selected_columns]
+    summary = [
+        select(column).where(Transaction.customer_id == bindparam("c")).scalar_subquery()
+        for column in _SUMMARY.selected_columns
+    ]
     return (
-        select(rec.mode, Product.id, Product.name, Product.category, rec.score, rec.reason,
-               *summary)
+        select(
+            rec.mode, Product.id, Product.name, Product.category, rec.score, rec.reason, *summary
+        )
         .join(Product, Product.id == rec.product_id)
         .where(
             rec.model_version_id == bindparam("m"),
@@ -328,8 +365,9 @@ def picks(
     products; reading all 50 of each list doubled the cost of this, the main query.
     """
     since = now - timedelta(days=365)
-    rows = _q(session, _PICKS, {"m": model_id, "c": customer_id, "max_rank": limit + 15,
-                                "since": since}).all()
+    rows = _q(
+        session, _PICKS, {"m": model_id, "c": customer_id, "max_rank": limit + 15, "since": since}
+    ).all()
     out: dict[str, list[Pick]] = {"reorder": [], "new": []}
     for mode, *rest in rows:
         kept = out["reorder" if mode == "all" else "new"]
@@ -346,9 +384,15 @@ def cold_start_picks(
 ) -> tuple[str, list[Pick]]:
     """The popularity list of the customer's segment, else the global one ('')."""
     for seg in ([segment] if segment else []) + [""]:
-        rows = _q(session,
-            select(Product.id, Product.name, Product.category,
-                   ColdStartRecommendation.score, ColdStartRecommendation.reason)
+        rows = _q(
+            session,
+            select(
+                Product.id,
+                Product.name,
+                Product.category,
+                ColdStartRecommendation.score,
+                ColdStartRecommendation.reason,
+            )
             .join(Product, Product.id == ColdStartRecommendation.product_id)
             .where(
                 ColdStartRecommendation.model_version_id == model_id,
@@ -356,7 +400,7 @@ def cold_start_picks(
                 _not_hidden(customer_id, ColdStartRecommendation.product_id),
             )
             .order_by(ColdStartRecommendation.rank)
-            .limit(limit)
+            .limit(limit),
         ).all()
         if rows:
             return seg, [Pick(*r) for r in rows]
@@ -370,9 +414,16 @@ def top_picks_for(
     ids = list(customer_ids)
     if not ids:
         return {}
-    rows = _q(session,
-        select(Recommendation.customer_id, Product.id, Product.name, Product.category,
-               Recommendation.score, Recommendation.reason)
+    rows = _q(
+        session,
+        select(
+            Recommendation.customer_id,
+            Product.id,
+            Product.name,
+            Product.category,
+            Recommendation.score,
+            Recommendation.reason,
+        )
         .join(Product, Product.id == Recommendation.product_id)
         .where(
             Recommendation.model_version_id == model_id,
@@ -381,7 +432,7 @@ def top_picks_for(
             Recommendation.rank <= per_customer + 10,
             _not_hidden(Recommendation.customer_id, Recommendation.product_id),
         )
-        .order_by(Recommendation.customer_id, Recommendation.rank)
+        .order_by(Recommendation.customer_id, Recommendation.rank),
     )
     out: dict[int, list[Pick]] = {i: [] for i in ids}
     for customer_id, *rest in rows:
@@ -391,31 +442,34 @@ def top_picks_for(
 
 
 def rep_customers(session: Session, slack_user_id: str, limit: int = 200) -> list[CustomerRef]:
-    rows = _q(session,
+    rows = _q(
+        session,
         select(*_CUSTOMER_COLUMNS)
         .join(RepAssignment, RepAssignment.customer_id == Customer.id)
         .join(SalesRep, SalesRep.id == RepAssignment.rep_id)
         .where(SalesRep.slack_user_id == slack_user_id)
         .order_by(Customer.name)
-        .limit(limit)
+        .limit(limit),
     ).all()
     return [_ref(r) for r in rows]
 
 
 def assigned_customer_ids(session: Session, slack_user_id: str) -> frozenset[int]:
-    rows = _q(session,
+    rows = _q(
+        session,
         select(RepAssignment.customer_id)
         .join(SalesRep, SalesRep.id == RepAssignment.rep_id)
-        .where(SalesRep.slack_user_id == slack_user_id)
+        .where(SalesRep.slack_user_id == slack_user_id),
     ).scalars()
     return frozenset(rows)
 
 
 def is_assigned(session: Session, slack_user_id: str, customer_id: int) -> bool:
-    found = _q(session,
+    found = _q(
+        session,
         select(RepAssignment.customer_id)
         .join(SalesRep, SalesRep.id == RepAssignment.rep_id)
-        .where(SalesRep.slack_user_id == slack_user_id, RepAssignment.customer_id == customer_id)
+        .where(SalesRep.slack_user_id == slack_user_id, RepAssignment.customer_id == customer_id),
     ).first()
     return found is not None
 
@@ -425,19 +479,33 @@ def product_name(session: Session, product_id: int) -> str | None:
 
 
 def record_feedback(
-    session: Session, customer_id: int, product_id: int, slack_user_id: str, vote: int,
+    session: Session,
+    customer_id: int,
+    product_id: int,
+    slack_user_id: str,
+    vote: int,
     model_id: int | None,
 ) -> None:
     """Store (or replace) this user's vote on this product for this customer; commits."""
-    where = and_(Feedback.customer_id == customer_id, Feedback.product_id == product_id,
-                 Feedback.slack_user_id == slack_user_id)
+    where = and_(
+        Feedback.customer_id == customer_id,
+        Feedback.product_id == product_id,
+        Feedback.slack_user_id == slack_user_id,
+    )
     values = {"vote": vote, "model_version_id": model_id, "created_at": func.now()}
     for _ in range(2):
         if session.execute(update(Feedback).where(where).values(**values)).rowcount:
             session.commit()
             return
-        session.add(Feedback(customer_id=customer_id, product_id=product_id,
-                             slack_user_id=slack_user_id, vote=vote, model_version_id=model_id))
+        session.add(
+            Feedback(
+                customer_id=customer_id,
+                product_id=product_id,
+                slack_user_id=slack_user_id,
+                vote=vote,
+                model_version_id=model_id,
+            )
+        )
         try:
             session.commit()
             return
@@ -462,8 +530,11 @@ def hidden_products(session: Session, customer_id: int) -> list[tuple[int, str, 
 def unhide(session: Session, customer_id: int, product_id: int) -> int:
     """Drop every 👎 on this product for this customer; commits; returns how many."""
     result = session.execute(
-        delete(Feedback).where(Feedback.customer_id == customer_id,
-                               Feedback.product_id == product_id, Feedback.vote < 0)
+        delete(Feedback).where(
+            Feedback.customer_id == customer_id,
+            Feedback.product_id == product_id,
+            Feedback.vote < 0,
+        )
     )
     session.commit()
     return result.rowcount

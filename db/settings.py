@@ -83,8 +83,15 @@ class SlackSettings:
 
 
 _SLACK_VARS = (
-    "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "PORT",
-    "RESTRICT_TO_ASSIGNED", "ADMIN_USER_IDS", "WEB_CONCURRENCY", "WEB_THREADS",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "PORT",
+    "RESTRICT_TO_ASSIGNED",
+    "ADMIN_USER_IDS",
+    "WEB_CONCURRENCY",
+    "WEB_THREADS",
 )
 
 
@@ -153,15 +160,17 @@ class JobSettings:
         except ValueError:
             pace_value = -1.0
         if not 0 <= pace_value <= 1000:
-            raise RecbotError(f"DIGEST_PACE must be messages per second from 0 to 1000, "
-                              f"got {pace!r}")
+            raise RecbotError(
+                f"DIGEST_PACE must be messages per second from 0 to 1000, got {pace!r}"
+            )
         return cls(
             retrain_cron=_cron("RETRAIN_CRON", env["RETRAIN_CRON"], cls.retrain_cron),
             digest_cron=_cron("DIGEST_CRON", env["DIGEST_CRON"], cls.digest_cron),
             scheduler_tz=_zone("SCHEDULER_TZ", env["SCHEDULER_TZ"] or "UTC"),
             admin_channel=env["ADMIN_CHANNEL"],
-            retrain_timeout_s=_int("RETRAIN_TIMEOUT", env["RETRAIN_TIMEOUT"], 3 * 3600, 10,
-                                   7 * 24 * 3600),
+            retrain_timeout_s=_int(
+                "RETRAIN_TIMEOUT", env["RETRAIN_TIMEOUT"], 3 * 3600, 10, 7 * 24 * 3600
+            ),
             digest_pace_per_s=pace_value,
             digest_accounts=_int("DIGEST_ACCOUNTS", env["DIGEST_ACCOUNTS"], 10, 1, 40),
             digest_picks=_int("DIGEST_PICKS", env["DIGEST_PICKS"], 3, 1, 5),
@@ -172,8 +181,16 @@ class JobSettings:
 
 
 _JOB_VARS = (
-    "RETRAIN_CRON", "DIGEST_CRON", "SCHEDULER_TZ", "ADMIN_CHANNEL", "RETRAIN_TIMEOUT",
-    "DIGEST_PACE", "DIGEST_ACCOUNTS", "DIGEST_PICKS", "SCHEDULER", "RETRAIN_COMMAND",
+    "RETRAIN_CRON",
+    "DIGEST_CRON",
+    "SCHEDULER_TZ",
+    "ADMIN_CHANNEL",
+    "RETRAIN_TIMEOUT",
+    "DIGEST_PACE",
+    "DIGEST_ACCOUNTS",
+    "DIGEST_PICKS",
+    "SCHEDULER",
+    "RETRAIN_COMMAND",
     "DIGEST_WORKERS",
 )
 
@@ -196,6 +213,7 @@ def _zone(name: str, value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise RecbotError(f"{name} must be an IANA time zone like Europe/Berlin, got {value!r}"
-                          ) from None
+        raise RecbotError(
+            f"{name} must be an IANA time zone like Europe/Berlin, got {value!r}"
+        ) from None
     return value

@@ -17,21 +17,68 @@ import numpy as np
 import pandas as pd
 
 TRANSACTION_COLUMNS = [
-    "customer_id", "product_id", "quantity", "occurred_at", "customer_name", "product_name",
+    "customer_id",
+    "product_id",
+    "quantity",
+    "occurred_at",
+    "customer_name",
+    "product_name",
     "amount",
 ]
 DEFAULT_END = datetime(2026, 11, 2)  # a Monday; fixed so the same seed gives the same file
 SEGMENTS = ["Restaurants", "Hotels", "Hospitals", "Schools", "Offices", "Retail"]
 REGIONS = ["North", "South", "East", "West"]
 CATEGORIES = [
-    "Beverages", "Dairy", "Dry goods", "Frozen", "Produce", "Bakery", "Cleaning", "Paper",
-    "Packaging", "Office", "Safety", "Kitchenware",
+    "Beverages",
+    "Dairy",
+    "Dry goods",
+    "Frozen",
+    "Produce",
+    "Bakery",
+    "Cleaning",
+    "Paper",
+    "Packaging",
+    "Office",
+    "Safety",
+    "Kitchenware",
 ]
 _NAME_PARTS = (
-    ["Acme", "Northwind", "Bluebird", "Granite", "Harbor", "Summit", "Pioneer", "Cedar",
-     "Maple", "Silver", "Golden", "Riverside", "Lakeside", "Oak", "Evergreen", "Redwood"],
-    ["Bistro", "Grill", "Hotel", "Clinic", "Academy", "Foods", "Market", "Cafe", "Inn",
-     "Hospital", "School", "Partners", "Kitchen", "Suites", "Care", "Traders"],
+    [
+        "Acme",
+        "Northwind",
+        "Bluebird",
+        "Granite",
+        "Harbor",
+        "Summit",
+        "Pioneer",
+        "Cedar",
+        "Maple",
+        "Silver",
+        "Golden",
+        "Riverside",
+        "Lakeside",
+        "Oak",
+        "Evergreen",
+        "Redwood",
+    ],
+    [
+        "Bistro",
+        "Grill",
+        "Hotel",
+        "Clinic",
+        "Academy",
+        "Foods",
+        "Market",
+        "Cafe",
+        "Inn",
+        "Hospital",
+        "School",
+        "Partners",
+        "Kitchen",
+        "Suites",
+        "Care",
+        "Traders",
+    ],
 )
 
 
@@ -132,7 +179,7 @@ def _b2b(p: B2BParams, scale: float) -> B2BData:
         return ok & (~seasonal[products][:, None] | in_season)
 
     # Regular products: bought on a cycle, each adopted at some week (most from the start).
-    n_regular = np.maximum(2, rng.poisson(8 * p.density * np.sqrt(size) * scale ** 0.5))
+    n_regular = np.maximum(2, rng.poisson(8 * p.density * np.sqrt(size) * scale**0.5))
     pair_c = np.repeat(np.arange(n_c), n_regular)
     pair_p = np.empty(len(pair_c), dtype=np.int64)
     for s in range(n_seg):
@@ -212,8 +259,11 @@ def _b2b(p: B2BParams, scale: float) -> B2BData:
         }
     )
     products = pd.DataFrame(
-        {"product_id": product_ids, "name": product_names,
-         "category": np.array(CATEGORIES)[category]}
+        {
+            "product_id": product_ids,
+            "name": product_names,
+            "category": np.array(CATEGORIES)[category],
+        }
     )
     return B2BData(transactions, customers, products, _reps(rng, customer_ids))
 
@@ -250,8 +300,13 @@ def _reps(rng: np.random.Generator, customer_ids: np.ndarray, per_rep: int = 25)
 def write_csv(frame: pd.DataFrame, path: Path, chunk_rows: int = 500_000) -> None:
     """Write in chunks (gzip when the name ends in .gz) so memory stays bounded."""
     for i, chunk in enumerate(_chunks(frame, chunk_rows)):
-        chunk.to_csv(path, mode="w" if i == 0 else "a", header=i == 0, index=False,
-                     compression="gzip" if path.suffix == ".gz" else None)
+        chunk.to_csv(
+            path,
+            mode="w" if i == 0 else "a",
+            header=i == 0,
+            index=False,
+            compression="gzip" if path.suffix == ".gz" else None,
+        )
 
 
 def _chunks(frame: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:

@@ -107,18 +107,34 @@ class ImplicitAls(Recommender):
 
     name = "implicit-ALS"
 
-    def __init__(self, factors: int = 64, iterations: int = 15, reg: float = 0.05,
-                 alpha: float = 10.0, seed: int = 7) -> None:
+    def __init__(
+        self,
+        factors: int = 64,
+        iterations: int = 15,
+        reg: float = 0.05,
+        alpha: float = 10.0,
+        seed: int = 7,
+    ) -> None:
         self.factors, self.iterations, self.reg, self.alpha, self.seed = (
-            factors, iterations, reg, alpha, seed)
+            factors,
+            iterations,
+            reg,
+            alpha,
+            seed,
+        )
 
     def fit(self, inter: Interactions) -> ImplicitAls:
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
 
-        model = AlternatingLeastSquares(factors=self.factors, iterations=self.iterations,
-                                        regularization=self.reg, alpha=self.alpha,
-                                        random_state=self.seed, calculate_training_loss=False)
+        model = AlternatingLeastSquares(
+            factors=self.factors,
+            iterations=self.iterations,
+            regularization=self.reg,
+            alpha=self.alpha,
+            random_state=self.seed,
+            calculate_training_loss=False,
+        )
         with threadpool_limits(1, "blas"):
             model.fit(inter.matrix().tocsr(), show_progress=False)
         self.u, self.v = np.asarray(model.user_factors), np.asarray(model.item_factors)
@@ -128,8 +144,12 @@ class ImplicitAls(Recommender):
         return self.u[rows] @ self.v.T
 
     def params(self) -> dict:
-        return {"factors": self.factors, "iterations": self.iterations, "reg": self.reg,
-                "alpha": self.alpha}
+        return {
+            "factors": self.factors,
+            "iterations": self.iterations,
+            "reg": self.reg,
+            "alpha": self.alpha,
+        }
 
 
 def implicit_available() -> bool:

@@ -45,8 +45,9 @@ class Interactions:
         """A small integer per product for its category (products without one share a code)."""
         if self.categories is None:
             return np.zeros(self.n_products, np.int32)
-        _, codes = np.unique(np.array([c or "" for c in self.categories], dtype=object),
-                             return_inverse=True)
+        _, codes = np.unique(
+            np.array([c or "" for c in self.categories], dtype=object), return_inverse=True
+        )
         return codes.astype(np.int32)
 
     @property
@@ -72,7 +73,11 @@ class Interactions:
         """History as it was `weeks` earlier, and the pairs bought in those weeks (labels)."""
         old = self.week >= weeks
         hist = replace(
-            self, c=self.c[old], p=self.p[old], week=self.week[old] - weeks, qty=self.qty[old],
+            self,
+            c=self.c[old],
+            p=self.p[old],
+            week=self.week[old] - weeks,
+            qty=self.qty[old],
             as_of=self.as_of - timedelta(weeks=weeks),
         )
         new = ~old
@@ -92,8 +97,9 @@ def _weeks_before(as_of: datetime, dialect: str) -> ColumnElement[int]:
     if dialect == "postgresql":
         days = literal(as_of.date()) - cast(Transaction.occurred_at, Date)  # integer days
         return (days - 1) // 7
-    days = (func.julianday(literal(as_of.date().isoformat()))
-            - func.julianday(func.date(Transaction.occurred_at)))
+    days = func.julianday(literal(as_of.date().isoformat())) - func.julianday(
+        func.date(Transaction.occurred_at)
+    )
     return cast((days - 1) / 7, Integer)
 
 
@@ -120,8 +126,13 @@ def load_interactions(
         conds.append(Transaction.occurred_at >= since)
     qty = func.sum(Transaction.quantity)
     stmt = (
-        select(Transaction.customer_id, Transaction.product_id, week, qty.label("qty"),
-               func.count().label("n"))
+        select(
+            Transaction.customer_id,
+            Transaction.product_id,
+            week,
+            qty.label("qty"),
+            func.count().label("n"),
+        )
         .where(and_(*conds))
         .group_by(Transaction.customer_id, Transaction.product_id, week)
         .having(qty > 0)  # returns cancel purchases; zero-quantity lines are not purchases
@@ -129,12 +140,19 @@ def load_interactions(
     with engine.connect() as conn:
         data = _fetch_numeric(conn, stmt, 5)
         first, last = conn.execute(
-            select(func.min(Transaction.occurred_at), func.max(Transaction.occurred_at))
-            .where(and_(*conds))).one()
+            select(func.min(Transaction.occurred_at), func.max(Transaction.occurred_at)).where(
+                and_(*conds)
+            )
+        ).one()
         segs = dict(conn.execute(select(Customer.id, Customer.segment)).all())
         cats = dict(conn.execute(select(Product.id, Product.category)).all())
-    inter = _index(data[:, 0].astype(np.int64), data[:, 1].astype(np.int64),
-                   data[:, 2].astype(np.int32), data[:, 3].astype(np.float32), as_of)
+    inter = _index(
+        data[:, 0].astype(np.int64),
+        data[:, 1].astype(np.int64),
+        data[:, 2].astype(np.int32),
+        data[:, 3].astype(np.float32),
+        as_of,
+    )
     inter.n_rows, inter.data_from, inter.data_to = int(data[:, 4].sum()), _dt(first), _dt(last)
     inter.segments = np.array([segs.get(int(i)) or "" for i in inter.customer_ids], dtype=object)
     inter.categories = np.array([cats.get(int(i)) or "" for i in inter.product_ids], dtype=object)
@@ -150,16 +168,20 @@ def _fetch_numeric(conn: Connection, stmt: Select, n_cols: int) -> np.ndarray:
     if conn.dialect.name == "postgresql":
         sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         buf = io.BytesIO()
-        with conn.connection.driver_connection.cursor() as cur, \
-                cur.copy(f"COPY ({sql}) TO STDOUT") as copy:
+        with (
+            conn.connection.driver_connection.cursor() as cur,
+            cur.copy(f"COPY ({sql}) TO STDOUT") as copy,
+        ):
             for block in copy:
                 buf.write(block)
         buf.seek(0)
         if not buf.getbuffer().nbytes:
             return np.zeros((0, n_cols))
         return pd.read_csv(buf, sep="\t", header=None, dtype=np.float64).to_numpy()
-    parts = [np.array(part, dtype=np.float64).reshape(-1, n_cols)
-             for part in conn.execute(stmt).tuples().partitions(200_000)]
+    parts = [
+        np.array(part, dtype=np.float64).reshape(-1, n_cols)
+        for part in conn.execute(stmt).tuples().partitions(200_000)
+    ]
     return np.concatenate(parts) if parts else np.zeros((0, n_cols))
 
 
@@ -190,17 +212,26 @@ def load_future_pairs(
         return {(int(c), int(p)) for c, p in conn.execute(stmt)}
 
 
-def _index(cust: np.ndarray, prod: np.ndarray, week: np.ndarray, qty: np.ndarray,
-           as_of: datetime) -> Interactions:
+def _index(
+    cust: np.ndarray, prod: np.ndarray, week: np.ndarray, qty: np.ndarray, as_of: datetime
+) -> Interactions:
     customer_ids, c = np.unique(cust, return_inverse=True)
     product_ids, p = np.unique(prod, return_inverse=True)
     order = np.lexsort((week, p, c))
-    return Interactions(customer_ids, product_ids, c[order].astype(np.int32),
-                        p[order].astype(np.int32), week[order], qty[order], as_of)
+    return Interactions(
+        customer_ids,
+        product_ids,
+        c[order].astype(np.int32),
+        p[order].astype(np.int32),
+        week[order],
+        qty[order],
+        as_of,
+    )
 
 
-def interactions_from_frame(frame: pd.DataFrame, as_of: datetime,
-                            categories: dict | None = None) -> Interactions:
+def interactions_from_frame(
+    frame: pd.DataFrame, as_of: datetime, categories: dict | None = None
+) -> Interactions:
     """Same aggregation from a DataFrame (customer_id, product_id, quantity, occurred_at).
 
     For benchmarks on files such as Complete Journey without a database round trip.
@@ -214,13 +245,19 @@ def interactions_from_frame(frame: pd.DataFrame, as_of: datetime,
     keys = ["customer_id", "product_id", "week"]
     g = df.groupby(keys, sort=False)["quantity"].agg(["sum", "size"])
     g = g[g["sum"] > 0].reset_index()
-    inter = _index(g["customer_id"].to_numpy(), g["product_id"].to_numpy(),
-                   g["week"].to_numpy(np.int32), g["sum"].to_numpy(np.float32), as_of)
+    inter = _index(
+        g["customer_id"].to_numpy(),
+        g["product_id"].to_numpy(),
+        g["week"].to_numpy(np.int32),
+        g["sum"].to_numpy(np.float32),
+        as_of,
+    )
     inter.n_rows = int(g["size"].sum())
     inter.data_from, inter.data_to = t[keep].min().to_pydatetime(), t[keep].max().to_pydatetime()
     if categories is not None:
-        inter.categories = np.array([categories.get(i) or "" for i in inter.product_ids.tolist()],
-                                    dtype=object)
+        inter.categories = np.array(
+            [categories.get(i) or "" for i in inter.product_ids.tolist()], dtype=object
+        )
     return inter
 
 

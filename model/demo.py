@@ -13,8 +13,9 @@ from db.models import Customer, Transaction
 from model import registry
 
 
-def train_and_show(engine: Engine, echo: Callable[[str], None], customers: int = 3,
-                   top: int = 5) -> None:
+def train_and_show(
+    engine: Engine, echo: Callable[[str], None], customers: int = 3, top: int = 5
+) -> None:
     from model.pipeline import train_and_publish
     from model.train import RankerParams
 
@@ -27,7 +28,9 @@ def train_and_show(engine: Engine, echo: Callable[[str], None], customers: int =
             select(Customer.id, Customer.external_id, Customer.name)
             .join(Transaction, Transaction.customer_id == Customer.id)
             .group_by(Customer.id, Customer.external_id, Customer.name)
-            .order_by(func.count().desc(), Customer.id).limit(customers)).all()
+            .order_by(func.count().desc(), Customer.id)
+            .limit(customers)
+        ).all()
     for cid, ext, name in busiest:
         for mode, title in (("all", "likely to (re)order"), ("new", "new for this customer")):
             items, _ = registry.served(engine, cid, mode, top)

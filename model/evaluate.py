@@ -73,12 +73,22 @@ def metrics_at_k(recs: np.ndarray, truth: Truth, n_products: int, k: int = 10) -
         ndcg.append((rel * discounts[: len(rel)]).sum() / ideal)
         hit.append(float(h > 0))
     cover = len(np.unique(recs[:, :k])) / max(n_products, 1)
-    return {"precision": float(np.mean(prec)), "recall": float(np.mean(rec)),
-            "ndcg": float(np.mean(ndcg)), "hit_rate": float(np.mean(hit)), "coverage": cover}
+    return {
+        "precision": float(np.mean(prec)),
+        "recall": float(np.mean(rec)),
+        "ndcg": float(np.mean(ndcg)),
+        "hit_rate": float(np.mean(hit)),
+        "coverage": cover,
+    }
 
 
-def evaluate_scores(score: Callable[[np.ndarray], np.ndarray], inter: Interactions,
-                    truths: dict[str, Truth], k: int = 10, chunk: int = 1024) -> dict:
+def evaluate_scores(
+    score: Callable[[np.ndarray], np.ndarray],
+    inter: Interactions,
+    truths: dict[str, Truth],
+    k: int = 10,
+    chunk: int = 1024,
+) -> dict:
     """Metrics per mode for a scoring function rows -> (len(rows), products)."""
     bought = inter.matrix().tocsr()
     out = {}
@@ -93,8 +103,13 @@ def evaluate_scores(score: Callable[[np.ndarray], np.ndarray], inter: Interactio
     return out
 
 
-def run_comparison(models: list, inter: Interactions, truths: dict[str, Truth],
-                   k: int = 10, log: Callable[[str], None] = print) -> dict[str, dict]:
+def run_comparison(
+    models: list,
+    inter: Interactions,
+    truths: dict[str, Truth],
+    k: int = 10,
+    log: Callable[[str], None] = print,
+) -> dict[str, dict]:
     """Fit and score each model on the same split; returns name -> metrics per mode + timings."""
     results: dict[str, dict] = {}
     for model in models:
@@ -105,8 +120,11 @@ def run_comparison(models: list, inter: Interactions, truths: dict[str, Truth],
         res["fit_seconds"] = round(fit_s, 2)
         res["params"] = model.params()
         results[model.name] = res
-        log(f"{model.name:>18}: " + "  ".join(
-            f"{m} ndcg@{k}={res[m]['ndcg']:.4f}" for m in truths) + f"  ({fit_s:.1f}s)")
+        log(
+            f"{model.name:>18}: "
+            + "  ".join(f"{m} ndcg@{k}={res[m]['ndcg']:.4f}" for m in truths)
+            + f"  ({fit_s:.1f}s)"
+        )
     return results
 
 
@@ -122,8 +140,9 @@ def format_table(results: dict[str, dict], k: int = 10) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(results: dict[str, dict], meta: dict, json_path: Path | None,
-                  png_path: Path | None, k: int = 10) -> None:
+def write_outputs(
+    results: dict[str, dict], meta: dict, json_path: Path | None, png_path: Path | None, k: int = 10
+) -> None:
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))

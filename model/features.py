@@ -12,8 +12,17 @@ from model.data import Interactions
 
 HISTORY = 32  # products per customer fed to the customer tower
 OWN_FEATURES = ["freq", "weeks", "recency", "tenure", "overdue", "share", "log_qty", "last12"]
-DENSE_FEATURES = ["knn", "ease", "pop", "pop_recent", "knn_x_activity", "ease_x_activity",
-                  "category_share", "adoption_recent", "repeat_rate"]
+DENSE_FEATURES = [
+    "knn",
+    "ease",
+    "pop",
+    "pop_recent",
+    "knn_x_activity",
+    "ease_x_activity",
+    "category_share",
+    "adoption_recent",
+    "repeat_rate",
+]
 
 
 def decayed(inter: Interactions, decay: float) -> sparse.csr_matrix:
@@ -27,8 +36,9 @@ def l2_rows(m: sparse.csr_matrix) -> sparse.csr_matrix:
     return sparse.diags(1.0 / norms).dot(m).tocsr()
 
 
-def neighbours(vecs: sparse.csr_matrix, k: int, rows: np.ndarray | None = None,
-               chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def neighbours(
+    vecs: sparse.csr_matrix, k: int, rows: np.ndarray | None = None, chunk: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
     """The k most cosine-similar other customers of each customer in `rows` (default: all).
 
     Returns (indices, similarities), one row per customer; rows not asked for stay zero.
@@ -53,15 +63,17 @@ def neighbours(vecs: sparse.csr_matrix, k: int, rows: np.ndarray | None = None,
 def neighbour_scores(vecs: sparse.csr_matrix, idx: np.ndarray, sim: np.ndarray) -> np.ndarray:
     """Dense (customers x products): similarity-weighted mean of the neighbours' vectors."""
     n, k = idx.shape
-    w = sparse.csr_matrix((sim.ravel(), idx.ravel(), np.arange(0, n * k + 1, k)),
-                          shape=(n, vecs.shape[0]))
+    w = sparse.csr_matrix(
+        (sim.ravel(), idx.ravel(), np.arange(0, n * k + 1, k)), shape=(n, vecs.shape[0])
+    )
     norm = sim.sum(axis=1, keepdims=True)
     norm[norm == 0] = 1.0
     return (w @ l2_rows(vecs)).toarray().astype(np.float32) / norm
 
 
-def ease(binary: sparse.csr_matrix, lam: float,
-         max_items: int = 4000) -> tuple[np.ndarray, np.ndarray]:
+def ease(
+    binary: sparse.csr_matrix, lam: float, max_items: int = 4000
+) -> tuple[np.ndarray, np.ndarray]:
     """EASE (Steck 2019) item-item weights over the `max_items` most bought items.
 
     Returns (item indices, B) with zero diagonal; scores are X[:, items] @ B.
@@ -109,24 +121,39 @@ class Features:
 
     def dense_at(self, c: np.ndarray, p: np.ndarray) -> np.ndarray:
         """Dense features at pairs: (n, len(DENSE_FEATURES))."""
-        return _dense(self.knn[c, p], self.ease[c, p], self.pop[p], self.pop_recent[p],
-                      self.activity[c], self.cat_share[c, self.pcat[p]], self.product_cols[p])
+        return _dense(
+            self.knn[c, p],
+            self.ease[c, p],
+            self.pop[p],
+            self.pop_recent[p],
+            self.activity[c],
+            self.cat_share[c, self.pcat[p]],
+            self.product_cols[p],
+        )
 
     def dense_block(self, rows: slice) -> np.ndarray:
         """Dense features of a block of customers against every product: (n, products, k)."""
         knn, eas = self.knn[rows], self.ease[rows]
-        return _dense(knn, eas, np.broadcast_to(self.pop, knn.shape),
-                      np.broadcast_to(self.pop_recent, knn.shape), self.activity[rows, None],
-                      self.cat_share[rows][:, self.pcat],
-                      np.broadcast_to(self.product_cols, (*knn.shape, 2)))
+        return _dense(
+            knn,
+            eas,
+            np.broadcast_to(self.pop, knn.shape),
+            np.broadcast_to(self.pop_recent, knn.shape),
+            self.activity[rows, None],
+            self.cat_share[rows][:, self.pcat],
+            np.broadcast_to(self.product_cols, (*knn.shape, 2)),
+        )
 
     def linear_block(self, rows: slice, w: np.ndarray) -> np.ndarray:
         """`dense_block(rows) @ w` without materialising the block (w: one weight per feature)."""
         act = self.activity[rows, None]
-        return (self.knn[rows] * (w[0] + w[4] * act) + self.ease[rows] * (w[1] + w[5] * act)
-                + (self.pop * w[2] + self.pop_recent * w[3])[None, :]
-                + self.cat_share[rows][:, self.pcat] * w[6]
-                + (self.product_cols @ w[7:9])[None, :])
+        return (
+            self.knn[rows] * (w[0] + w[4] * act)
+            + self.ease[rows] * (w[1] + w[5] * act)
+            + (self.pop * w[2] + self.pop_recent * w[3])[None, :]
+            + self.cat_share[rows][:, self.pcat] * w[6]
+            + (self.product_cols @ w[7:9])[None, :]
+        )
 
     def own_positions(self, c: np.ndarray, p: np.ndarray) -> np.ndarray:
         """Index into own.data of each (customer, product) pair, or -1 if never bought."""
@@ -149,8 +176,15 @@ class Features:
         return vals, hit.astype(np.float32)
 
 
-def _dense(knn: np.ndarray, eas: np.ndarray, pop: np.ndarray, pop_r: np.ndarray,
-           act: np.ndarray, cat: np.ndarray, prod: np.ndarray) -> np.ndarray:
+def _dense(
+    knn: np.ndarray,
+    eas: np.ndarray,
+    pop: np.ndarray,
+    pop_r: np.ndarray,
+    act: np.ndarray,
+    cat: np.ndarray,
+    prod: np.ndarray,
+) -> np.ndarray:
     knn, eas, pop, pop_r, act, cat = np.broadcast_arrays(knn, eas, pop, pop_r, act, cat)
     cols = [knn, eas, pop, pop_r, knn * act, eas * act, cat]
     return np.concatenate([np.stack(cols, axis=-1), prod], axis=-1).astype(np.float32)
@@ -179,7 +213,7 @@ def build(inter: Interactions, fp: FeatureParams, rows: np.ndarray | None = None
 
     pk = key[starts]
     pc, pp = (pk // inter.n_products).astype(np.int32), (pk % inter.n_products).astype(np.int32)
-    freq_v = per_pair(fp.decay ** wk)
+    freq_v = per_pair(fp.decay**wk)
     w = per_pair(np.ones_like(wk))
     recency = per_pair(wk, np.minimum)
     first = per_pair(wk, np.maximum)
@@ -188,21 +222,27 @@ def build(inter: Interactions, fp: FeatureParams, rows: np.ndarray | None = None
     indptr = np.r_[0, np.cumsum(np.bincount(pc, minlength=inter.n_customers))]
     own = sparse.csr_matrix((freq_v, pp, indptr), shape=(inter.n_customers, inter.n_products))
     cust_weeks = np.asarray(
-        sparse.csr_matrix((np.ones(len(inter.c)), (inter.c, inter.week)),
-                          shape=(inter.n_customers, n_w)).astype(bool).sum(axis=1)
+        sparse.csr_matrix(
+            (np.ones(len(inter.c)), (inter.c, inter.week)), shape=(inter.n_customers, n_w)
+        )
+        .astype(bool)
+        .sum(axis=1)
     ).ravel()
     tenure = first - recency + 1
     gap = tenure / np.maximum(w, 1)  # mean weeks between purchases
-    own_values = np.stack([
-        np.log1p(freq_v * 4),
-        np.log1p(w),
-        np.log1p(recency),
-        np.log1p(first),
-        np.clip(recency / np.maximum(gap, 1), 0, 10) / 10,
-        w / np.maximum(cust_weeks[pc], 1),
-        np.log1p(qty) / 5,
-        np.log1p(last12),
-    ], axis=1).astype(np.float32)
+    own_values = np.stack(
+        [
+            np.log1p(freq_v * 4),
+            np.log1p(w),
+            np.log1p(recency),
+            np.log1p(first),
+            np.clip(recency / np.maximum(gap, 1), 0, 10) / 10,
+            w / np.maximum(cust_weeks[pc], 1),
+            np.log1p(qty) / 5,
+            np.log1p(last12),
+        ],
+        axis=1,
+    ).astype(np.float32)
 
     binary = sparse.csr_matrix((np.ones_like(freq_v), pp, indptr), shape=own.shape)
     nbr_idx, nbr_sim = neighbours(own, fp.knn_k, rows)
@@ -232,9 +272,25 @@ def build(inter: Interactions, fp: FeatureParams, rows: np.ndarray | None = None
     repeat = np.bincount(pp[w >= 2], minlength=inter.n_products) / np.maximum(pop_count, 1)
     prod_cols = np.stack([np.log1p(adopt / n * 1000), repeat], axis=1).astype(np.float32)
     hist_items, hist_w = top_history(own, HISTORY)
-    return Features(own, own_values, nbr_idx, pop_count, knn, eas.astype(np.float32), w, recency,
-                    last12, pop, pop_r, act, share.astype(np.float32), pcat, prod_cols,
-                    hist_items, hist_w)
+    return Features(
+        own,
+        own_values,
+        nbr_idx,
+        pop_count,
+        knn,
+        eas.astype(np.float32),
+        w,
+        recency,
+        last12,
+        pop,
+        pop_r,
+        act,
+        share.astype(np.float32),
+        pcat,
+        prod_cols,
+        hist_items,
+        hist_w,
+    )
 
 
 def top_history(own: sparse.csr_matrix, m: int) -> tuple[np.ndarray, np.ndarray]:

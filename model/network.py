@@ -18,7 +18,7 @@ class RowDot(layers.Layer):
 class Scale(layers.Layer):
     """A learned scalar, zero at start: the towers join in only as far as they help."""
 
-    def build(self, input_shape) -> None:
+    def build(self, input_shape) -> None:  # noqa: ARG002 (Keras API)
         self.alpha = self.add_weight(shape=(), initializer="zeros", name="alpha")
 
     def call(self, x):
@@ -48,9 +48,18 @@ class WeightedMean(layers.Layer):
         return ops.sum(x * w, axis=1) / ops.maximum(ops.sum(w, axis=1), 1e-6)
 
 
-def build_ranker(n_products: int, n_own: int, n_dense: int, group: int, history: int,
-                 emb: int = 30, hidden: int = 128, use_embeddings: bool = True,
-                 use_features: bool = True, emb_l2: float = 1e-5) -> keras.Model:
+def build_ranker(
+    n_products: int,
+    n_own: int,
+    n_dense: int,
+    group: int,
+    history: int,
+    emb: int = 30,
+    hidden: int = 128,
+    use_embeddings: bool = True,
+    use_features: bool = True,
+    emb_l2: float = 1e-5,
+) -> keras.Model:
     """Scores a group of candidate products per customer (the positive first).
 
     score = alpha * customer tower . product tower        (the blog's two towers)
@@ -70,13 +79,15 @@ def build_ranker(n_products: int, n_own: int, n_dense: int, group: int, history:
     parts = []
     if use_embeddings:
         reg = keras.regularizers.L2(emb_l2) if emb_l2 else None
-        h = layers.Embedding(n_products, emb, embeddings_regularizer=reg,
-                             name="history_embedding")(hist_in)
+        h = layers.Embedding(n_products, emb, embeddings_regularizer=reg, name="history_embedding")(
+            hist_in
+        )
         u = WeightedMean(name="history_mean")(h, hist_w_in)
         u = layers.Dense(hidden, activation="relu", name="customer_tower")(u)
         u = layers.Reshape((1, hidden), name="customer_vec")(u)
-        v = layers.Embedding(n_products, emb, embeddings_regularizer=reg,
-                             name="product_embedding")(p_in)
+        v = layers.Embedding(n_products, emb, embeddings_regularizer=reg, name="product_embedding")(
+            p_in
+        )
         v = layers.Dense(hidden, activation="relu", name="product_tower")(v)
         dot = RowDot(name="tower_dot")(u, v)
         parts.append(Scale(name="tower_scale")(dot) if use_features else dot)

@@ -31,9 +31,14 @@ class TrainResult:
     n_products: int = 0
 
 
-def train_and_publish(engine: Engine, params: RankerParams, as_of: datetime | None = None,
-                      tolerance: float = registry.DEFAULT_TOLERANCE, promote: bool = True,
-                      log: Log = print) -> TrainResult:
+def train_and_publish(
+    engine: Engine,
+    params: RankerParams,
+    as_of: datetime | None = None,
+    tolerance: float = registry.DEFAULT_TOLERANCE,
+    promote: bool = True,
+    log: Log = print,
+) -> TrainResult:
     """Train one version; publish it if it passes the gate. Serving is untouched on any failure."""
     if newest_transaction(engine) is None:
         raise RecbotError("no transactions in the database: import some first, then train")
@@ -44,21 +49,34 @@ def train_and_publish(engine: Engine, params: RankerParams, as_of: datetime | No
         inter = load_interactions(engine, as_of)
         check_size(inter)
         timings["aggregate"] = time.perf_counter() - t
-        log(f"version {vid}: {inter.n_rows:,} transactions, {inter.n_customers:,} customers, "
+        log(
+            f"version {vid}: {inter.n_rows:,} transactions, {inter.n_customers:,} customers, "
             f"{inter.n_products:,} products, {len(inter.c):,} customer-product-weeks "
-            f"up to {inter.as_of:%Y-%m-%d} ({timings['aggregate']:.1f}s)")
+            f"up to {inter.as_of:%Y-%m-%d} ({timings['aggregate']:.1f}s)"
+        )
         t = time.perf_counter()
-        model = (SeedRanker(params, log) if params.arch == "seed" else KerasRanker(params, log))
+        model = SeedRanker(params, log) if params.arch == "seed" else KerasRanker(params, log)
         model.fit(inter)
         timings["train"] = time.perf_counter() - t
-        metrics = {"holdout": model.holdout, "holdout_popularity": model.holdout_popularity,
-                   "holdout_weeks": model.h, "history": getattr(model, "history", []),
-                   "best_epoch": getattr(model, "best_epoch", None),
-                   "n_products": inter.n_products}
+        metrics = {
+            "holdout": model.holdout,
+            "holdout_popularity": model.holdout_popularity,
+            "holdout_weeks": model.h,
+            "history": getattr(model, "history", []),
+            "best_epoch": getattr(model, "best_epoch", None),
+            "n_products": inter.n_products,
+        }
         registry.record_trained(
-            engine, vid, data_from=inter.data_from, data_to=inter.data_to, n_rows=inter.n_rows,
-            n_customers=inter.n_customers, n_products=inter.n_products, metrics=metrics,
-            artifact=model.artifact())
+            engine,
+            vid,
+            data_from=inter.data_from,
+            data_to=inter.data_to,
+            n_rows=inter.n_rows,
+            n_customers=inter.n_customers,
+            n_products=inter.n_products,
+            metrics=metrics,
+            artifact=model.artifact(),
+        )
         verdict = registry.gate(engine, metrics, tolerance)
         t = time.perf_counter()
         rows = recommendation_rows(model.score, model.features, inter, vid)
@@ -81,8 +99,18 @@ def train_and_publish(engine: Engine, params: RankerParams, as_of: datetime | No
         line = (str(exc).strip().splitlines() or [""])[0]
         registry.record_failure(engine, vid, f"{what}: {line}"[:1000])
         if isinstance(exc, Exception):
-            raise RecbotError(f"training failed (version {vid}): {what}: {line}; "
-                              "serving unchanged") from exc
+            raise RecbotError(
+                f"training failed (version {vid}): {what}: {line}; serving unchanged"
+            ) from exc
         raise
-    return TrainResult(vid, status, verdict.reason, metrics, written, timings, inter.n_rows,
-                       inter.n_customers, inter.n_products)
+    return TrainResult(
+        vid,
+        status,
+        verdict.reason,
+        metrics,
+        written,
+        timings,
+        inter.n_rows,
+        inter.n_customers,
+        inter.n_products,
+    )

@@ -17,8 +17,9 @@ TOP_N = 50
 Row = tuple[int, int, str, int, int, float, str]
 
 
-def recommendation_rows(score, f: Features, inter: Interactions, version_id: int,
-                        n: int = TOP_N, chunk: int = 1024) -> Iterator[list[Row]]:
+def recommendation_rows(
+    score, f: Features, inter: Interactions, version_id: int, n: int = TOP_N, chunk: int = 1024
+) -> Iterator[list[Row]]:
     """Serving rows, one list per chunk of customers, for both modes."""
     nbr = neighbour_counts(f)
     seg_top = segment_top(inter, f, n)
@@ -38,18 +39,27 @@ def recommendation_rows(score, f: Features, inter: Interactions, version_id: int
             r_local, rank = np.nonzero(np.isfinite(sc))
             c_idx, p_idx = rows[r_local], top[r_local, rank]
             why = reasons(f, nbr, c_idx, p_idx, segs, seg_sets)
-            out.extend(zip(
-                [version_id] * len(c_idx), cids[c_idx].tolist(), [mode] * len(c_idx),
-                (rank + 1).tolist(), pids[p_idx].tolist(), sc[r_local, rank].astype(float).tolist(),
-                why, strict=True))
+            out.extend(
+                zip(
+                    [version_id] * len(c_idx),
+                    cids[c_idx].tolist(),
+                    [mode] * len(c_idx),
+                    (rank + 1).tolist(),
+                    pids[p_idx].tolist(),
+                    sc[r_local, rank].astype(float).tolist(),
+                    why,
+                    strict=True,
+                )
+            )
         out.sort(key=lambda r: (r[1], r[2], r[3]))  # primary-key order: B-tree appends only
         yield out
 
 
 def _is_bought(bought: sparse.csr_matrix, rows: np.ndarray, top: np.ndarray) -> np.ndarray:
     sub = bought[rows]
-    return np.array([np.isin(top[i], sub.indices[sub.indptr[i] : sub.indptr[i + 1]])
-                     for i in range(len(rows))]).reshape(top.shape)
+    return np.array(
+        [np.isin(top[i], sub.indices[sub.indptr[i] : sub.indptr[i + 1]]) for i in range(len(rows))]
+    ).reshape(top.shape)
 
 
 def segment_top(inter: Interactions, f: Features, n: int = TOP_N) -> dict[str, tuple]:
@@ -70,13 +80,17 @@ def _top_counts(counts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return order, counts[order]
 
 
-def cold_start_rows(inter: Interactions, f: Features, version_id: int,
-                    n: int = TOP_N) -> list[tuple[int, str, int, int, float, str]]:
+def cold_start_rows(
+    inter: Interactions, f: Features, version_id: int, n: int = TOP_N
+) -> list[tuple[int, str, int, int, float, str]]:
     """Popularity lists for customers without history: per segment, and '' for everyone."""
     rows = []
     for seg, (items, counts) in segment_top(inter, f, n).items():
         for rank, (i, cnt) in enumerate(zip(items, counts, strict=True), start=1):
-            why = (f"popular with {seg} accounts: {int(cnt)} buy it" if seg
-                   else f"popular: bought by {int(cnt)} accounts")
+            why = (
+                f"popular with {seg} accounts: {int(cnt)} buy it"
+                if seg
+                else f"popular: bought by {int(cnt)} accounts"
+            )
             rows.append((version_id, seg, rank, int(inter.product_ids[i]), float(cnt), why))
     return rows

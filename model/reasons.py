@@ -11,8 +11,10 @@ from model.features import Features
 def neighbour_counts(f: Features, chunk: int = 2048) -> np.ndarray:
     """How many of each customer's nearest accounts bought each product (dense, small ints)."""
     n, k = f.nbr_idx.shape
-    a = sparse.csr_matrix((np.ones(n * k, np.float32), f.nbr_idx.ravel(),
-                           np.arange(0, n * k + 1, k)), shape=(n, f.own.shape[0]))
+    a = sparse.csr_matrix(
+        (np.ones(n * k, np.float32), f.nbr_idx.ravel(), np.arange(0, n * k + 1, k)),
+        shape=(n, f.own.shape[0]),
+    )
     binary = f.own.copy()
     binary.data[:] = 1.0
     out = np.empty(f.own.shape, np.int16)
@@ -21,8 +23,14 @@ def neighbour_counts(f: Features, chunk: int = 2048) -> np.ndarray:
     return out
 
 
-def reasons(f: Features, nbr: np.ndarray, c: np.ndarray, p: np.ndarray,
-            segment_of: np.ndarray | None = None, top_in_segment: dict | None = None) -> list[str]:
+def reasons(
+    f: Features,
+    nbr: np.ndarray,
+    c: np.ndarray,
+    p: np.ndarray,
+    segment_of: np.ndarray | None = None,
+    top_in_segment: dict | None = None,
+) -> list[str]:
     """One reason per (customer index, product index) pair."""
     pos = f.own_positions(c, p)
     nn = nbr[c, p].astype(int)
@@ -30,12 +38,18 @@ def reasons(f: Features, nbr: np.ndarray, c: np.ndarray, p: np.ndarray,
     out = []
     for i in range(len(c)):
         if pos[i] >= 0:
-            out.append(reorder_reason(int(f.weeks_bought[pos[i]]), int(f.last12[pos[i]]),
-                                      int(f.recency[pos[i]])))
+            out.append(
+                reorder_reason(
+                    int(f.weeks_bought[pos[i]]), int(f.last12[pos[i]]), int(f.recency[pos[i]])
+                )
+            )
         elif nn[i] >= 2:
             out.append(f"similar accounts: {nn[i]} of {k} nearest buy it")
-        elif segment_of is not None and top_in_segment and p[i] in top_in_segment.get(
-                segment_of[c[i]], ()):
+        elif (
+            segment_of is not None
+            and top_in_segment
+            and p[i] in top_in_segment.get(segment_of[c[i]], ())
+        ):
             out.append(f"popular with {segment_of[c[i]]} accounts")
         else:
             out.append(f"popular: bought by {int(f.pop_count[p[i]])} accounts")

@@ -32,11 +32,15 @@ def start_run(engine: Engine, arch: str, hyperparams: dict) -> int:
     """Record a run as 'training' (committed at once, so a crash still leaves a trace)."""
     with engine.begin() as conn:
         conn.execute(
-            update(ModelVersion).where(ModelVersion.status == "training")
-            .values(status="failed", reason="interrupted: the training process ended unfinished"))
+            update(ModelVersion)
+            .where(ModelVersion.status == "training")
+            .values(status="failed", reason="interrupted: the training process ended unfinished")
+        )
         return conn.execute(
-            insert(ModelVersion).values(status="training", arch=arch, started_at=_now(),
-                                        hyperparams=_json_safe(hyperparams))
+            insert(ModelVersion)
+            .values(
+                status="training", arch=arch, started_at=_now(), hyperparams=_json_safe(hyperparams)
+            )
             .returning(ModelVersion.id)
         ).scalar_one()
 
@@ -54,14 +58,20 @@ def _json_safe(value):
 
 def record_failure(engine: Engine, version_id: int, reason: str) -> None:
     with engine.begin() as conn:
-        conn.execute(update(ModelVersion).where(ModelVersion.id == version_id)
-                     .values(status="failed", reason=reason[:1000]))
+        conn.execute(
+            update(ModelVersion)
+            .where(ModelVersion.id == version_id)
+            .values(status="failed", reason=reason[:1000])
+        )
 
 
 def record_trained(engine: Engine, version_id: int, **values) -> None:
     with engine.begin() as conn:
-        conn.execute(update(ModelVersion).where(ModelVersion.id == version_id)
-                     .values(trained_at=_now(), **values))
+        conn.execute(
+            update(ModelVersion)
+            .where(ModelVersion.id == version_id)
+            .values(trained_at=_now(), **values)
+        )
 
 
 def holdout_score(metrics: dict | None, key: str = "holdout") -> float | None:
@@ -102,12 +112,18 @@ def gate(engine: Engine, metrics: dict, tolerance: float = DEFAULT_TOLERANCE) ->
     live = live_version(engine)
     live_score = holdout_score(live.metrics) if live else None
     if live_score is not None and ours < live_score * (1 - tolerance):
-        return GateResult(False, f"holdout NDCG@10 {ours:.4f} is more than {tolerance:.0%} below "
-                                 f"live version {live.id} ({live_score:.4f})")
+        return GateResult(
+            False,
+            f"holdout NDCG@10 {ours:.4f} is more than {tolerance:.0%} below "
+            f"live version {live.id} ({live_score:.4f})",
+        )
     vs = f", live version {live.id} had {live_score:.4f}" if live_score is not None else ""
     if tiny:
-        return GateResult(True, f"all {n_products} products fit in a top {GATE_K}: holdout "
-                                f"NDCG@10 {ours:.4f} ties popularity {pop:.4f}{vs}")
+        return GateResult(
+            True,
+            f"all {n_products} products fit in a top {GATE_K}: holdout "
+            f"NDCG@10 {ours:.4f} ties popularity {pop:.4f}{vs}",
+        )
     return GateResult(True, f"holdout NDCG@10 {ours:.4f} beats popularity {pop:.4f}{vs}")
 
 
@@ -154,15 +170,21 @@ def _flip_live(conn: Connection, version_id: int, reason: str | None) -> int | N
         values["reason"] = reason
     conn.execute(update(ModelVersion).where(ModelVersion.id == version_id).values(**values))
     keep = [version_id] + ([old] if old is not None else [])
-    keep += list(conn.execute(select(ModelVersion.id).where(ModelVersion.status == "candidate")
-                              ).scalars())
+    keep += list(
+        conn.execute(select(ModelVersion.id).where(ModelVersion.status == "candidate")).scalars()
+    )
     for table in (Recommendation, ColdStartRecommendation):
         conn.execute(delete(table).where(table.model_version_id.not_in(keep)))
     return old
 
 
-def publish(engine: Engine, version_id: int, rec_chunks: Iterable[list], cold_rows: list,
-            reason: str | None = None) -> int:
+def publish(
+    engine: Engine,
+    version_id: int,
+    rec_chunks: Iterable[list],
+    cold_rows: list,
+    reason: str | None = None,
+) -> int:
     """Write the version's rows and make it live, all in one transaction. Returns rows written."""
     with engine.begin() as conn:
         n = _write_rows(conn, rec_chunks, cold_rows)
@@ -170,33 +192,46 @@ def publish(engine: Engine, version_id: int, rec_chunks: Iterable[list], cold_ro
     return n
 
 
-def store_candidate(engine: Engine, version_id: int, rec_chunks: Iterable[list],
-                    cold_rows: list, reason: str) -> int:
+def store_candidate(
+    engine: Engine, version_id: int, rec_chunks: Iterable[list], cold_rows: list, reason: str
+) -> int:
     """Keep a gate-passing version's rows without serving them (promote it later)."""
     with engine.begin() as conn:
         n = _write_rows(conn, rec_chunks, cold_rows)
-        conn.execute(update(ModelVersion).where(ModelVersion.id == version_id)
-                     .values(status="candidate", reason=reason))
+        conn.execute(
+            update(ModelVersion)
+            .where(ModelVersion.id == version_id)
+            .values(status="candidate", reason=reason)
+        )
     return n
 
 
 def reject(engine: Engine, version_id: int, reason: str) -> None:
     with engine.begin() as conn:
-        conn.execute(update(ModelVersion).where(ModelVersion.id == version_id)
-                     .values(status="rejected", reason=reason))
+        conn.execute(
+            update(ModelVersion)
+            .where(ModelVersion.id == version_id)
+            .values(status="rejected", reason=reason)
+        )
 
 
 def _has_rows(conn: Connection, version_id: int) -> bool:
-    return conn.execute(select(func.count()).select_from(ColdStartRecommendation)
-                        .where(ColdStartRecommendation.model_version_id == version_id)
-                        ).scalar_one() > 0
+    return (
+        conn.execute(
+            select(func.count())
+            .select_from(ColdStartRecommendation)
+            .where(ColdStartRecommendation.model_version_id == version_id)
+        ).scalar_one()
+        > 0
+    )
 
 
 def promote(engine: Engine, version_id: int) -> None:
     """Make a stored version live by hand (a candidate, or the previous live one)."""
     with engine.begin() as conn:
-        status = conn.execute(select(ModelVersion.status).where(ModelVersion.id == version_id)
-                              ).scalar()
+        status = conn.execute(
+            select(ModelVersion.status).where(ModelVersion.id == version_id)
+        ).scalar()
         if status is None:
             raise RecbotError(f"no model version {version_id}: see `recbot models list`")
         if status == "live":
@@ -204,7 +239,8 @@ def promote(engine: Engine, version_id: int) -> None:
         if not _has_rows(conn, version_id):
             raise RecbotError(
                 f"model version {version_id} ({status}) has no stored recommendations; only the "
-                "live, previous live and candidate versions keep them: run `recbot train`")
+                "live, previous live and candidate versions keep them: run `recbot train`"
+            )
         _flip_live(conn, version_id, f"promoted by hand (was {status})")
 
 
@@ -214,16 +250,28 @@ def rollback(engine: Engine) -> tuple[int, int]:
         live = conn.execute(select(ModelVersion.id).where(ModelVersion.status == "live")).scalar()
         if live is None:
             raise RecbotError("no live model version to roll back")
-        prev_ids = conn.execute(
-            select(ModelVersion.id).where(ModelVersion.status == "retired")
-            .order_by(ModelVersion.promoted_at.desc(), ModelVersion.id.desc())).scalars().all()
+        prev_ids = (
+            conn.execute(
+                select(ModelVersion.id)
+                .where(ModelVersion.status == "retired")
+                .order_by(ModelVersion.promoted_at.desc(), ModelVersion.id.desc())
+            )
+            .scalars()
+            .all()
+        )
         prev = next((v for v in prev_ids if _has_rows(conn, v)), None)
         if prev is None:
             raise RecbotError("no previous version with stored recommendations to roll back to")
-        conn.execute(update(ModelVersion).where(ModelVersion.id == live)
-                     .values(status="retired", reason="rolled back"))
-        conn.execute(update(ModelVersion).where(ModelVersion.id == prev)
-                     .values(status="live", promoted_at=_now(), reason="restored by rollback"))
+        conn.execute(
+            update(ModelVersion)
+            .where(ModelVersion.id == live)
+            .values(status="retired", reason="rolled back")
+        )
+        conn.execute(
+            update(ModelVersion)
+            .where(ModelVersion.id == prev)
+            .values(status="live", promoted_at=_now(), reason="restored by rollback")
+        )
         return live, prev
 
 
@@ -244,8 +292,9 @@ class ServedItem:
     reason: str
 
 
-def served(engine: Engine, customer_id: int, mode: str = "all", top: int = 10
-           ) -> tuple[list[ServedItem], str]:
+def served(
+    engine: Engine, customer_id: int, mode: str = "all", top: int = 10
+) -> tuple[list[ServedItem], str]:
     """What the live version recommends to a customer: its own list, else the cold-start list.
 
     Returns the items and where they came from ('history', 'segment <s>', 'global').
@@ -254,25 +303,48 @@ def served(engine: Engine, customer_id: int, mode: str = "all", top: int = 10
         live = conn.execute(select(ModelVersion.id).where(ModelVersion.status == "live")).scalar()
         if live is None:
             raise RecbotError("no live model yet: run `recbot train`")
-        stmt = (select(Recommendation.rank, Product.id, Product.external_id, Product.name,
-                       Recommendation.score, Recommendation.reason)
-                .join(Product, Product.id == Recommendation.product_id)
-                .where(Recommendation.model_version_id == live,
-                       Recommendation.customer_id == customer_id, Recommendation.mode == mode)
-                .order_by(Recommendation.rank).limit(top))
+        stmt = (
+            select(
+                Recommendation.rank,
+                Product.id,
+                Product.external_id,
+                Product.name,
+                Recommendation.score,
+                Recommendation.reason,
+            )
+            .join(Product, Product.id == Recommendation.product_id)
+            .where(
+                Recommendation.model_version_id == live,
+                Recommendation.customer_id == customer_id,
+                Recommendation.mode == mode,
+            )
+            .order_by(Recommendation.rank)
+            .limit(top)
+        )
         rows = conn.execute(stmt).all()
         if rows:
             return [ServedItem(*r) for r in rows], "history"
-        segment = conn.execute(select(Customer.segment).where(Customer.id == customer_id)
-                               ).scalar() or ""
+        segment = (
+            conn.execute(select(Customer.segment).where(Customer.id == customer_id)).scalar() or ""
+        )
         for seg in dict.fromkeys([segment, ""]):
-            cold = (select(ColdStartRecommendation.rank, Product.id, Product.external_id,
-                           Product.name, ColdStartRecommendation.score,
-                           ColdStartRecommendation.reason)
-                    .join(Product, Product.id == ColdStartRecommendation.product_id)
-                    .where(ColdStartRecommendation.model_version_id == live,
-                           ColdStartRecommendation.segment == seg)
-                    .order_by(ColdStartRecommendation.rank).limit(top))
+            cold = (
+                select(
+                    ColdStartRecommendation.rank,
+                    Product.id,
+                    Product.external_id,
+                    Product.name,
+                    ColdStartRecommendation.score,
+                    ColdStartRecommendation.reason,
+                )
+                .join(Product, Product.id == ColdStartRecommendation.product_id)
+                .where(
+                    ColdStartRecommendation.model_version_id == live,
+                    ColdStartRecommendation.segment == seg,
+                )
+                .order_by(ColdStartRecommendation.rank)
+                .limit(top)
+            )
             rows = conn.execute(cold).all()
             if rows:
                 return [ServedItem(*r) for r in rows], f"segment {seg}" if seg else "global"

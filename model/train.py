@@ -74,10 +74,13 @@ def check_size(inter: Interactions) -> None:
     if inter.n_customers < MIN_CUSTOMERS or inter.n_products < MIN_PRODUCTS:
         raise TrainingError(
             f"too little data to train: {inter.n_customers} customers and {inter.n_products} "
-            f"products with purchases (need at least {MIN_CUSTOMERS} and {MIN_PRODUCTS})")
+            f"products with purchases (need at least {MIN_CUSTOMERS} and {MIN_PRODUCTS})"
+        )
     if inter.n_weeks < MIN_WEEKS:
-        raise TrainingError(f"too little history to train: {inter.n_weeks} weeks of purchases "
-                            f"(need at least {MIN_WEEKS})")
+        raise TrainingError(
+            f"too little history to train: {inter.n_weeks} weeks of purchases "
+            f"(need at least {MIN_WEEKS})"
+        )
 
 
 def holdout_weeks(inter: Interactions, params: RankerParams) -> int:
@@ -101,23 +104,35 @@ def truth_from_labels(labels: sparse.csr_matrix, bought: sparse.csr_matrix, mode
     return Truth(np.array(rows, np.int64), items, np.array(sizes))
 
 
-def holdout_metrics(score: Callable[[np.ndarray], np.ndarray], labels: sparse.csr_matrix,
-                    bought: sparse.csr_matrix, k: int = 10, max_customers: int = 2000,
-                    seed: int = 0) -> dict[str, float]:
+def holdout_metrics(
+    score: Callable[[np.ndarray], np.ndarray],
+    labels: sparse.csr_matrix,
+    bought: sparse.csr_matrix,
+    k: int = 10,
+    max_customers: int = 2000,
+    seed: int = 0,
+) -> dict[str, float]:
     out = {}
     for mode in ("all", "new"):
         truth = truth_from_labels(labels, bought, mode)
         if len(truth.rows) > max_customers:  # a fixed subsample keeps each epoch cheap
-            keep = np.sort(np.random.default_rng(seed).choice(len(truth.rows), max_customers,
-                                                              replace=False))
+            keep = np.sort(
+                np.random.default_rng(seed).choice(len(truth.rows), max_customers, replace=False)
+            )
             truth = Truth(truth.rows[keep], [truth.items[i] for i in keep], truth.sizes[keep])
         if not len(truth.rows):
             out[mode] = 0.0
             continue
-        recs = np.concatenate([
-            top_k(score(truth.rows[s : s + 1024]), k,
-                  bought[truth.rows[s : s + 1024]] if mode == "new" else None)
-            for s in range(0, len(truth.rows), 1024)])
+        recs = np.concatenate(
+            [
+                top_k(
+                    score(truth.rows[s : s + 1024]),
+                    k,
+                    bought[truth.rows[s : s + 1024]] if mode == "new" else None,
+                )
+                for s in range(0, len(truth.rows), 1024)
+            ]
+        )
         out[mode] = metrics_at_k(recs, truth, labels.shape[1], k)["ndcg"]
     return out
 
@@ -173,8 +188,9 @@ class KerasRanker(Recommender):
             lc, lp = self._label_sample(labels, hist)
             lr, lcol = labels.nonzero()
             keys = np.unique(lr.astype(np.int64) * self.n_p + lcol)
-            windows.append(self._examples(build(hist, self.p.features, np.unique(lc)), lc, lp,
-                                          keys))
+            windows.append(
+                self._examples(build(hist, self.p.features, np.unique(lc)), lc, lp, keys)
+            )
         if not windows:
             raise TrainingError(f"too little history to train: need more than {2 * h} weeks")
         x = [np.concatenate([w[i] for w in windows]) for i in range(7)]
@@ -182,19 +198,29 @@ class KerasRanker(Recommender):
         labels_b, rows_b = _sample_rows(labels_b, HOLDOUT_CUSTOMERS, self.p.seed)
         self.f_holdout = build(hist_b, self.p.features, rows_b)
         self.labels_b = labels_b
-        self.log(f"features and {len(x[0]):,} training groups of 1+{self.p.negatives} products "
-                 f"ready in {time.perf_counter() - t0:.1f}s (holdout: last {h} weeks)")
+        self.log(
+            f"features and {len(x[0]):,} training groups of 1+{self.p.negatives} products "
+            f"ready in {time.perf_counter() - t0:.1f}s (holdout: last {h} weeks)"
+        )
 
         group = 1 + self.p.negatives
         self.model = build_model(self.n_p, group, self.p)
         batch = self.p.batch or (256 if len(y) < 30_000 else 1024)
         lr = self.p.lr * (batch / 256) ** 0.5  # bigger batches, fewer steps: larger steps
-        self.model.compile(optimizer=keras.optimizers.Adam(lr), loss=self._loss(),
-                           steps_per_execution=8)
+        self.model.compile(
+            optimizer=keras.optimizers.Adam(lr), loss=self._loss(), steps_per_execution=8
+        )
         stopper = _HoldoutStopper(self, labels_b)
         order = self.rng.permutation(len(y))  # shuffled once: tf.data reshuffling is slow here
-        self.model.fit([a[order] for a in x], y[order], batch_size=batch, epochs=self.p.epochs,
-                       verbose=0, shuffle=False, callbacks=[stopper])
+        self.model.fit(
+            [a[order] for a in x],
+            y[order],
+            batch_size=batch,
+            epochs=self.p.epochs,
+            verbose=0,
+            shuffle=False,
+            callbacks=[stopper],
+        )
         if stopper.error:
             raise stopper.error
         best_w, history = stopper.best_weights, stopper.history
@@ -202,8 +228,9 @@ class KerasRanker(Recommender):
         self.history = history
         self.best_epoch = max(history, key=lambda e: (e["all"] + e["new"]) / 2)["epoch"]
         pop = Popularity().fit(hist_b)
-        self.holdout_popularity = holdout_metrics(pop.score, labels_b, self.f_holdout.own,
-                                                  seed=self.p.seed)
+        self.holdout_popularity = holdout_metrics(
+            pop.score, labels_b, self.f_holdout.own, seed=self.p.seed
+        )
         self.features = build(inter, self.p.features)
         self._prepare_scoring(self.features)
         return self
@@ -212,16 +239,20 @@ class KerasRanker(Recommender):
         from keras import ops
 
         if self.p.loss == "bpr":
+
             def bpr(_logq, s):
                 return -ops.mean(ops.log_sigmoid(s[:, :1] - s[:, 1:]), axis=-1)
+
             return bpr
 
         def sampled_softmax(logq, s):
             return -ops.log_softmax(s - logq, axis=-1)[:, 0]
+
         return sampled_softmax
 
-    def _label_sample(self, labels: sparse.csr_matrix, hist: Interactions
-                      ) -> tuple[np.ndarray, np.ndarray]:
+    def _label_sample(
+        self, labels: sparse.csr_matrix, hist: Interactions
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Positive pairs of customers with history, a seeded sample beyond the cap."""
         has_hist = np.bincount(hist.c, minlength=hist.n_customers) > 0
         lc, lp = labels.nonzero()
@@ -233,8 +264,9 @@ class KerasRanker(Recommender):
             lc, lp = lc[pick], lp[pick]
         return lc, lp
 
-    def _examples(self, f: Features, lc: np.ndarray, lp: np.ndarray,
-                  label_keys: np.ndarray) -> list[np.ndarray]:
+    def _examples(
+        self, f: Features, lc: np.ndarray, lp: np.ndarray, label_keys: np.ndarray
+    ) -> list[np.ndarray]:
         """Groups of (positive, sampled negatives) for the sampled positive pairs."""
         k, n = self.p.negatives, len(lc)
         n_own, n_pop = k // 3, k // 3
@@ -256,11 +288,21 @@ class KerasRanker(Recommender):
         g = p.shape[1]
         hist_items, hist_w = f.hist_items[lc], f.hist_w[lc]
         # expected times each candidate is drawn: the sampled-softmax log-Q correction
-        q = (n_pop * pop_w[p] + (k - n_pop - n_own) / self.n_p
-             + n_own * bought.reshape(n, g) / np.maximum(length, 1)[:, None])
+        q = (
+            n_pop * pop_w[p]
+            + (k - n_pop - n_own) / self.n_p
+            + n_own * bought.reshape(n, g) / np.maximum(length, 1)[:, None]
+        )
         logq = np.log(np.maximum(q, 1e-9)).astype(np.float32)
-        return [p, own.reshape(n, g, -1), bought.reshape(n, g, 1), dense.reshape(n, g, -1),
-                hist_items, hist_w, logq]
+        return [
+            p,
+            own.reshape(n, g, -1),
+            bought.reshape(n, g, 1),
+            dense.reshape(n, g, -1),
+            hist_items,
+            hist_w,
+            logq,
+        ]
 
     # -- scoring --------------------------------------------------------------------------
     def _prepare_scoring(self, f: Features) -> None:
@@ -278,8 +320,9 @@ class KerasRanker(Recommender):
             self._towers = (u, v)
         self._mlps = None
         if "dense_linear" in names:
-            self._mlps = {n: m.get_layer(n).get_weights()
-                          for n in ("dense_linear", "own_hidden", "own_out")}
+            self._mlps = {
+                n: m.get_layer(n).get_weights() for n in ("dense_linear", "own_hidden", "own_out")
+            }
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         rows = np.asarray(rows)
@@ -291,8 +334,9 @@ class KerasRanker(Recommender):
             f, w = self._f, self._mlps
             out += f.linear_block(rows, w["dense_linear"][0][:, 0])
             lengths = np.diff(f.own.indptr)[rows]
-            pos = (np.repeat(f.own.indptr[rows] - np.cumsum(lengths) + lengths, lengths)
-                   + np.arange(lengths.sum()))
+            pos = np.repeat(f.own.indptr[rows] - np.cumsum(lengths) + lengths, lengths) + np.arange(
+                lengths.sum()
+            )
             local = np.repeat(np.arange(len(rows)), lengths)
             cols = f.own.indices[pos]
             x = np.concatenate([f.own_values[pos], f.dense_at(rows[local], cols)], axis=1)
@@ -322,15 +366,17 @@ class _HoldoutStopper:
                 loss = float((logs or {}).get("loss", np.nan))
                 if not np.isfinite(loss):
                     self.error = TrainingError(
-                        f"training diverged: loss is {loss} at epoch {epoch + 1}")
+                        f"training diverged: loss is {loss} at epoch {epoch + 1}"
+                    )
                     self.model.stop_training = True
                     return
                 ranker._prepare_scoring(ranker.f_holdout)
-                m = holdout_metrics(ranker.score, labels, ranker.f_holdout.own,
-                                    seed=ranker.p.seed)
+                m = holdout_metrics(ranker.score, labels, ranker.f_holdout.own, seed=ranker.p.seed)
                 self.history.append({"epoch": epoch + 1, "loss": loss, **m})
-                ranker.log(f"epoch {epoch + 1:>2}  loss {loss:.4f}  holdout ndcg@10 "
-                           f"all {m['all']:.4f} new {m['new']:.4f}")
+                ranker.log(
+                    f"epoch {epoch + 1:>2}  loss {loss:.4f}  holdout ndcg@10 "
+                    f"all {m['all']:.4f} new {m['new']:.4f}"
+                )
                 val = (m["all"] + m["new"]) / 2
                 if val > self.best + 1e-4:  # smaller gains are noise on a holdout
                     self.best, self.bad = val, 0
@@ -344,8 +390,9 @@ class _HoldoutStopper:
         return Stopper()
 
 
-def _sample_rows(labels: sparse.csr_matrix, n: int, seed: int
-                 ) -> tuple[sparse.csr_matrix, np.ndarray]:
+def _sample_rows(
+    labels: sparse.csr_matrix, n: int, seed: int
+) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Keep the labels of at most n (seeded) customers: the holdout stays cheap on big data."""
     rows = np.flatnonzero(np.diff(labels.indptr) > 0)
     if len(rows) > n:
@@ -369,8 +416,18 @@ def _mlp(x: np.ndarray, hidden: list[np.ndarray], out: list[np.ndarray]) -> np.n
 def build_model(n_p: int, group: int, p: RankerParams):
     from model.network import build_ranker
 
-    return build_ranker(n_p, len(OWN_FEATURES), len(DENSE_FEATURES), group, HISTORY, p.emb,
-                        p.hidden, p.use_embeddings, p.use_features, p.emb_l2)
+    return build_ranker(
+        n_p,
+        len(OWN_FEATURES),
+        len(DENSE_FEATURES),
+        group,
+        HISTORY,
+        p.emb,
+        p.hidden,
+        p.use_embeddings,
+        p.use_features,
+        p.emb_l2,
+    )
 
 
 class SeedRecipe(Recommender):
@@ -382,8 +439,14 @@ class SeedRecipe(Recommender):
 
     name = "blog-recipe"
 
-    def __init__(self, epochs: int = 50, batch: int = 500, seed: int = 7,
-                 max_steps: int = 20_000, log: Log | None = None) -> None:
+    def __init__(
+        self,
+        epochs: int = 50,
+        batch: int = 500,
+        seed: int = 7,
+        max_steps: int = 20_000,
+        log: Log | None = None,
+    ) -> None:
         self.epochs, self.batch, self.seed, self.max_steps = epochs, batch, seed, max_steps
         self.log = log or (lambda _msg: None)
 
@@ -399,8 +462,14 @@ class SeedRecipe(Recommender):
         steps_per_epoch = int(np.ceil(len(inter.c) / self.batch))
         epochs = max(1, min(self.epochs, self.max_steps // max(steps_per_epoch, 1)))
         self.epochs_run = epochs
-        hist = self.model.fit([inter.c[:, None], inter.p[:, None]], inter.qty, epochs=epochs,
-                              batch_size=self.batch, verbose=0, shuffle=True)
+        hist = self.model.fit(
+            [inter.c[:, None], inter.p[:, None]],
+            inter.qty,
+            epochs=epochs,
+            batch_size=self.batch,
+            verbose=0,
+            shuffle=True,
+        )
         self.loss = float(hist.history["loss"][-1])
         _check_finite(self.loss, epochs)
         self.log(f"blog recipe: {epochs} epochs, final mse {self.loss:.4f}")
@@ -440,13 +509,15 @@ class SeedRanker(Recommender):
         check_size(inter)
         self.h = holdout_weeks(inter, self.p)
         hist_b, labels_b = inter.shifted(self.h)
-        self.recipe = SeedRecipe(self.p.seed_epochs, self.p.seed_batch, self.p.seed,
-                                 log=self.log).fit(hist_b)
+        self.recipe = SeedRecipe(
+            self.p.seed_epochs, self.p.seed_batch, self.p.seed, log=self.log
+        ).fit(hist_b)
         self.model = self.recipe.model
         bought = build(hist_b, self.p.features).own
         self.holdout = holdout_metrics(self.recipe.score, labels_b, bought, seed=self.p.seed)
-        self.holdout_popularity = holdout_metrics(Popularity().fit(hist_b).score, labels_b,
-                                                  bought, seed=self.p.seed)
+        self.holdout_popularity = holdout_metrics(
+            Popularity().fit(hist_b).score, labels_b, bought, seed=self.p.seed
+        )
         self.log(f"holdout ndcg@10 all {self.holdout['all']:.4f} new {self.holdout['new']:.4f}")
         self.features = build(inter, self.p.features)
         return self

@@ -62,8 +62,9 @@ class SlackStandIn:
     def start(self) -> SlackStandIn:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
         return self
 
@@ -153,13 +154,24 @@ class SlackStandIn:
 
 
 def _auth_test(_s: SlackStandIn, _c: Call) -> dict:
-    return {"ok": True, "url": "https://standin.slack.test/", "team": "Stand-in",
-            "user": "recbot", "team_id": "T0STANDIN", "user_id": "U0BOT", "bot_id": "B0BOT"}
+    return {
+        "ok": True,
+        "url": "https://standin.slack.test/",
+        "team": "Stand-in",
+        "user": "recbot",
+        "team_id": "T0STANDIN",
+        "user_id": "U0BOT",
+        "bot_id": "B0BOT",
+    }
 
 
 def _post_message(_s: SlackStandIn, c: Call) -> dict:
-    return {"ok": True, "channel": c.params.get("channel"), "ts": f"{time.time():.6f}",
-            "message": {"text": c.params.get("text"), "blocks": c.params.get("blocks")}}
+    return {
+        "ok": True,
+        "channel": c.params.get("channel"),
+        "ts": f"{time.time():.6f}",
+        "message": {"text": c.params.get("text"), "blocks": c.params.get("blocks")},
+    }
 
 
 def _views_publish(_s: SlackStandIn, c: Call) -> dict:
@@ -184,9 +196,19 @@ def _conversations_history(s: SlackStandIn, c: Call) -> dict:
     """The messages delivered to the channel (newest first), with their metadata."""
     channel = c.params.get("channel")
     posted = [p for p in s.delivered("chat.postMessage") if p.params.get("channel") == channel]
-    return {"ok": True, "has_more": False, "messages": [
-        {"type": "message", "ts": f"{p.at:.6f}", "text": p.params.get("text"),
-         "metadata": p.params.get("metadata")} for p in reversed(posted)]}
+    return {
+        "ok": True,
+        "has_more": False,
+        "messages": [
+            {
+                "type": "message",
+                "ts": f"{p.at:.6f}",
+                "text": p.params.get("text"),
+                "metadata": p.params.get("metadata"),
+            }
+            for p in reversed(posted)
+        ],
+    }
 
 
 def _apps_connections_open(_s: SlackStandIn, _c: Call) -> dict:
@@ -212,16 +234,16 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *_args: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             self._serve()
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._serve()
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)
             if parts.path.startswith("/api/"):
-                method = parts.path[len("/api/"):]
+                method = parts.path[len("/api/") :]
             elif parts.path.startswith("/response/"):
                 method = "response_url"
             else:
@@ -229,19 +251,29 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 return
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            call = Call(method, parts.path, _params(parts.query, body, self.headers),
-                        {k.lower(): v for k, v in self.headers.items()})
+            call = Call(
+                method,
+                parts.path,
+                _params(parts.query, body, self.headers),
+                {k.lower(): v for k, v in self.headers.items()},
+            )
             standin._record(call)
             fault = standin._take_fault(method)
-            call.status = 0 if fault is not None and fault.kind == "drop" else (
-                int(fault.kind) if fault is not None else 200)
+            call.status = (
+                0
+                if fault is not None and fault.kind == "drop"
+                else (int(fault.kind) if fault is not None else 200)
+            )
             if fault is not None and fault.kind == "drop":
                 self.close_connection = True
                 self.connection.close()
                 return
             if fault is not None and fault.kind == "429":
-                self._send(429, {"ok": False, "error": "ratelimited"},
-                           {"Retry-After": str(fault.retry_after)})
+                self._send(
+                    429,
+                    {"ok": False, "error": "ratelimited"},
+                    {"Retry-After": str(fault.retry_after)},
+                )
                 return
             if fault is not None:
                 self._send(500, {"ok": False, "error": "internal_error"})

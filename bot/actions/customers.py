@@ -12,8 +12,7 @@ def pick_customer(body: dict, respond: Respond, context: BoltContext) -> None:
     value = button_value(body)
     if value is None:
         return
-    reply = picked_reply(context["deps"], user_id(body), value.customer_id, value.n,
-                         value.new_only)
+    reply = picked_reply(context["deps"], user_id(body), value.customer_id, value.n, value.new_only)
     respond(replace_original=True, **reply.payload())
 
 
@@ -22,7 +21,13 @@ def share_answer(body: dict, respond: Respond, context: BoltContext) -> None:
     value = button_value(body)
     if value is None:
         return
-    reply = picked_reply(context["deps"], user_id(body), value.customer_id, value.n,
-                         value.new_only, interactive=False)
+    reply = picked_reply(
+        context["deps"],
+        user_id(body),
+        value.customer_id,
+        value.n,
+        value.new_only,
+        interactive=False,
+    )
     visibility = "in_channel" if reply.is_answer else "ephemeral"
     respond(response_type=visibility, replace_original=False, **reply.payload())

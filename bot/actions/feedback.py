@@ -12,8 +12,15 @@ def _vote(body: dict, respond: Respond, context: BoltContext, vote: int) -> None
     value = button_value(body)
     if value is None or value.product_id is None:
         return
-    reply = vote_reply(context["deps"], user_id(body), value.customer_id, value.product_id,
-                       vote, value.n, value.new_only)
+    reply = vote_reply(
+        context["deps"],
+        user_id(body),
+        value.customer_id,
+        value.product_id,
+        vote,
+        value.n,
+        value.new_only,
+    )
     respond(replace_original=True, **reply.payload())
 
 

@@ -29,8 +29,14 @@ def _first_line(exc: DBAPIError) -> str:
     return (text.strip().splitlines() or ["unknown error"])[0]
 
 
-@click.group(cls=RecbotGroup, context_settings={
-    "help_option_names": ["-h", "--help"], "max_content_width": 120, "terminal_width": 120})
+@click.group(
+    cls=RecbotGroup,
+    context_settings={
+        "help_option_names": ["-h", "--help"],
+        "max_content_width": 120,
+        "terminal_width": 120,
+    },
+)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """recbot: product recommendations for B2B sales reps, in Slack."""

@@ -19,11 +19,19 @@ DEMO_PARAMS = B2BParams(customers=600, products=300, weeks=78, seed=7)
 
 
 @click.command("demo", short_help="Load a realistic B2B demo dataset and show it.")
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("demo-data"), show_default=True,
-              help="Where the generated CSV files are written.")
-@click.option("--train/--no-train", default=True, show_default=True,
-              help="Train a model (if none is live) and show a few customers' recommendations.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("demo-data"),
+    show_default=True,
+    help="Where the generated CSV files are written.",
+)
+@click.option(
+    "--train/--no-train",
+    default=True,
+    show_default=True,
+    help="Train a model (if none is live) and show a few customers' recommendations.",
+)
 @pass_context
 def demo(ctx: CliContext, data_dir: Path, train: bool) -> None:
     """Load a realistic B2B dataset with sales reps, train a model and show recommendations."""
@@ -32,12 +40,17 @@ def demo(ctx: CliContext, data_dir: Path, train: bool) -> None:
     transactions_file = data_dir / "transactions.csv"
     paths = companion_paths(transactions_file)
     if not transactions_file.exists():
-        click.echo(f"Generating {DEMO_PARAMS.customers} customers, {DEMO_PARAMS.products} "
-                   f"products, {DEMO_PARAMS.weeks} weeks of purchases in {data_dir}/ …")
+        click.echo(
+            f"Generating {DEMO_PARAMS.customers} customers, {DEMO_PARAMS.products} "
+            f"products, {DEMO_PARAMS.weeks} weeks of purchases in {data_dir}/ …"
+        )
         data = b2b_profile(DEMO_PARAMS)
-        for frame, path in ((data.customers, paths["customers"]),
-                            (data.products, paths["products"]), (data.reps, paths["reps"]),
-                            (data.transactions, transactions_file)):
+        for frame, path in (
+            (data.customers, paths["customers"]),
+            (data.products, paths["products"]),
+            (data.reps, paths["reps"]),
+            (data.transactions, transactions_file),
+        ):
             write_csv(frame, path)
     import_masters(engine, paths["customers"], "customers")
     import_masters(engine, paths["products"], "products")
@@ -58,8 +71,10 @@ def summary(engine: Engine) -> str:
     """A few lines on what the database holds."""
     with engine.connect() as conn:
         n_tx, first, last = conn.execute(
-            select(func.count(), func.min(Transaction.occurred_at),
-                   func.max(Transaction.occurred_at))).one()
+            select(
+                func.count(), func.min(Transaction.occurred_at), func.max(Transaction.occurred_at)
+            )
+        ).one()
         n_customers = conn.scalar(select(func.count()).select_from(Customer))
         n_products = conn.scalar(select(func.count()).select_from(Product))
         n_reps = conn.scalar(select(func.count()).select_from(SalesRep))
@@ -68,18 +83,21 @@ def summary(engine: Engine) -> str:
             select(Customer.name, Customer.segment, func.count().label("lines"))
             .join(Transaction, Transaction.customer_id == Customer.id)
             .group_by(Customer.id, Customer.name, Customer.segment)
-            .order_by(func.count().desc(), Customer.name).limit(5)
+            .order_by(func.count().desc(), Customer.name)
+            .limit(5)
         ).all()
     lines = [
         f"Database: {safe_url(engine)}",
-        f"  {n_tx:,} transactions from {first:%Y-%m-%d} to {last:%Y-%m-%d}" if n_tx else
-        "  no transactions",
+        f"  {n_tx:,} transactions from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+        if n_tx
+        else "  no transactions",
         f"  {n_customers:,} customers, {n_products:,} products, {n_reps:,} sales reps "
         f"({n_assigned:,} account assignments)",
         "  Busiest accounts:",
     ]
-    lines += [f"    {name} ({segment or 'no segment'}): {count:,} lines"
-              for name, segment, count in top]
+    lines += [
+        f"    {name} ({segment or 'no segment'}): {count:,} lines" for name, segment, count in top
+    ]
     return "\n".join(lines)
 
 

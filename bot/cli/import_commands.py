@@ -14,11 +14,15 @@ from db.master_import import import_masters
 SHOWN_REJECTS = 50
 
 _map_option = click.option(
-    "--map", "mappings", multiple=True, metavar="CANONICAL=SOURCE",
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="CANONICAL=SOURCE",
     help="Read a canonical column from a differently named one, e.g. customer_id=CustomerID.",
 )
 _skip_option = click.option(
-    "--skip-invalid", is_flag=True,
+    "--skip-invalid",
+    is_flag=True,
     help="Import the valid rows and write the rejected ones to a file, instead of aborting.",
 )
 _file_argument = click.argument("file", type=click.Path(path_type=Path))
@@ -33,12 +37,22 @@ def import_group() -> None:
 @_file_argument
 @_map_option
 @_skip_option
-@click.option("--rejects", "rejects_path", type=click.Path(path_type=Path),
-              help="Where --skip-invalid writes rejected lines [default: ./FILE.rejects.csv].")
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(path_type=Path),
+    help="Where --skip-invalid writes rejected lines [default: ./FILE.rejects.csv].",
+)
 @click.option("--date-format", help="strptime format of occurred_at if it is not ISO 8601.")
 @pass_context
-def transactions(ctx: CliContext, file: Path, mappings: tuple[str, ...], skip_invalid: bool,
-                 rejects_path: Path | None, date_format: str | None) -> None:
+def transactions(
+    ctx: CliContext,
+    file: Path,
+    mappings: tuple[str, ...],
+    skip_invalid: bool,
+    rejects_path: Path | None,
+    date_format: str | None,
+) -> None:
     """Import purchase lines: customer_id,product_id,quantity,occurred_at[,customer_name,
     product_name,amount]."""
     column_map = parse_column_map(mappings)
@@ -46,21 +60,31 @@ def transactions(ctx: CliContext, file: Path, mappings: tuple[str, ...], skip_in
     if skip_invalid and rejects_path is None:
         rejects_path = Path.cwd() / f"{file.name.removesuffix('.gz')}.rejects.csv"
     size = file.stat().st_size if file.is_file() else 0
-    with tqdm(total=size, unit="B", unit_scale=True, desc=file.name, disable=None,
-              leave=False) as bar:
+    with tqdm(
+        total=size, unit="B", unit_scale=True, desc=file.name, disable=None, leave=False
+    ) as bar:
+
         def progress(position: int) -> None:
             bar.update(position - bar.n)
 
         try:
-            report = import_transactions(engine, file, column_map, skip_invalid, rejects_path,
-                                         date_format=date_format, on_progress=progress)
+            report = import_transactions(
+                engine,
+                file,
+                column_map,
+                skip_invalid,
+                rejects_path,
+                date_format=date_format,
+                on_progress=progress,
+            )
         except ImportRejected as exc:
             _print_rejections(exc.report)
             raise
     if report.already_imported_at is not None:
         when = f"{report.already_imported_at:%Y-%m-%d %H:%M}"
-        click.echo(f"{file.name} was already imported on {when} (batch {report.batch_id}); "
-                   "nothing added.")
+        click.echo(
+            f"{file.name} was already imported on {when} (batch {report.batch_id}); nothing added."
+        )
         return
     click.echo(
         f"Imported {report.rows_imported:,} of {report.rows_read:,} rows from {file.name} "
@@ -69,8 +93,9 @@ def transactions(ctx: CliContext, file: Path, mappings: tuple[str, ...], skip_in
     )
     if report.rows_rejected:
         _print_rejections(report)
-        click.echo(f"Skipped {report.rows_rejected:,} invalid rows; "
-                   f"listed in {report.rejects_path}.")
+        click.echo(
+            f"Skipped {report.rows_rejected:,} invalid rows; listed in {report.rejects_path}."
+        )
 
 
 def _print_rejections(report: ImportReport) -> None:
@@ -86,8 +111,7 @@ def _masters_command(kind: str, doc: str) -> click.Command:
     @_map_option
     @_skip_option
     @pass_context
-    def command(ctx: CliContext, file: Path, mappings: tuple[str, ...],
-                skip_invalid: bool) -> None:
+    def command(ctx: CliContext, file: Path, mappings: tuple[str, ...], skip_invalid: bool) -> None:
         column_map = parse_column_map(mappings)
         try:
             report = import_masters(ctx.engine(), file, kind, column_map, skip_invalid)
@@ -96,9 +120,11 @@ def _masters_command(kind: str, doc: str) -> click.Command:
             raise
         _print_rejections(report)
         extra = f", {report.assignments:,} account assignments" if kind == "reps" else ""
-        click.echo(f"{kind.capitalize()} from {file.name}: {report.created:,} created, "
-                   f"{report.updated:,} updated, {report.unchanged:,} unchanged, "
-                   f"{report.rows_rejected:,} rejected{extra}.")
+        click.echo(
+            f"{kind.capitalize()} from {file.name}: {report.created:,} created, "
+            f"{report.updated:,} updated, {report.unchanged:,} unchanged, "
+            f"{report.rows_rejected:,} rejected{extra}."
+        )
 
     return command
 

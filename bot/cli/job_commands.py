@@ -26,8 +26,13 @@ def scheduler(ctx: CliContext) -> None:
 
 
 @click.command("jobs", short_help="Job schedules, next and last runs, deliveries.")
-@click.option("--runs", type=click.IntRange(1, 50), default=3, show_default=True,
-              help="How many recent runs of each job to list.")
+@click.option(
+    "--runs",
+    type=click.IntRange(1, 50),
+    default=3,
+    show_default=True,
+    help="How many recent runs of each job to list.",
+)
 @pass_context
 def jobs(ctx: CliContext, runs: int) -> None:
     """Schedules, next runs, last runs and outcomes, digest deliveries."""
@@ -41,12 +46,21 @@ def jobs(ctx: CliContext, runs: int) -> None:
 
 
 @click.command("retrain", short_help="Retrain now, as the weekly job does.")
-@click.option("--now", "now_", is_flag=True, required=True,
-              help="Run the scheduled retrain job now (a child process, the same gate).")
-@click.option("--timeout", type=click.IntRange(10), default=None,
-              help="Seconds before training is stopped (default RETRAIN_TIMEOUT, 3 hours).")
+@click.option(
+    "--now",
+    "now_",
+    is_flag=True,
+    required=True,
+    help="Run the scheduled retrain job now (a child process, the same gate).",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(10),
+    default=None,
+    help="Seconds before training is stopped (default RETRAIN_TIMEOUT, 3 hours).",
+)
 @pass_context
-def retrain(ctx: CliContext, now_: bool, timeout: int | None) -> None:
+def retrain(ctx: CliContext, now_: bool, timeout: int | None) -> None:  # noqa: ARG001
     """Retrain the model now, exactly as the weekly job does, and record the outcome."""
     from bot.jobs.scheduler import build_jobs
 
@@ -104,15 +118,24 @@ def _dry_run(ctx: CliContext, settings: JobSettings) -> None:
             if not any(a.picks for a in accounts):
                 continue
             to = rep.slack_user_id or f"the Slack user with email {rep.email} (looked up)"
-            message = digest_message(rep.name, item.period, accounts, settings.digest_accounts,
-                                     model_id, f"{rep.rep_id}:{item.period}")
-            click.echo(f"=== to {rep.name} <{rep.email}> via {to}, period {item.period} "
-                       f"({rep.time_zone})")
+            message = digest_message(
+                rep.name,
+                item.period,
+                accounts,
+                settings.digest_accounts,
+                model_id,
+                f"{rep.rep_id}:{item.period}",
+            )
+            click.echo(
+                f"=== to {rep.name} <{rep.email}> via {to}, period {item.period} ({rep.time_zone})"
+            )
             click.echo(as_text(message))
             click.echo("")
             shown += 1
-    click.echo(f"{shown} digest(s) would be sent; {opted_out} rep(s) opted out; "
-               "reps already sent this period are left out")
+    click.echo(
+        f"{shown} digest(s) would be sent; {opted_out} rep(s) opted out; "
+        "reps already sent this period are left out"
+    )
 
 
 def register(cli: click.Group) -> None:

@@ -24,62 +24,122 @@ def _as_of(value: datetime | None) -> datetime | None:
 
 
 @click.command("train")
-@click.option("--arch", type=click.Choice(ARCHS), default="ranker", show_default=True,
-              help="ranker: pair features (+ towers), sampled softmax; seed: the blog's recipe.")
-@click.option("--as-of", type=click.DateTime(), default=None,
-              help="Train on transactions before this date (default: the newest one's next day).")
+@click.option(
+    "--arch",
+    type=click.Choice(ARCHS),
+    default="ranker",
+    show_default=True,
+    help="ranker: pair features (+ towers), sampled softmax; seed: the blog's recipe.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(),
+    default=None,
+    help="Train on transactions before this date (default: the newest one's next day).",
+)
 @click.option("--epochs", type=int, default=None, help="Maximum epochs (early stopping decides).")
 @click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--tolerance", type=float, default=0.05, show_default=True,
-              help="How far below the live version's holdout NDCG@10 a new one may be.")
+@click.option(
+    "--tolerance",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="How far below the live version's holdout NDCG@10 a new one may be.",
+)
 @click.option("--no-promote", is_flag=True, help="Keep a gate-passing version as a candidate.")
-@click.option("--towers", is_flag=True,
-              help="Add the two embedding towers to the pair features (ablation).")
+@click.option(
+    "--towers", is_flag=True, help="Add the two embedding towers to the pair features (ablation)."
+)
 @click.option("--no-features", is_flag=True, help="Ablation: the embedding towers only.")
 @pass_context
-def train(ctx: CliContext, arch: str, as_of: datetime | None, epochs: int | None, seed: int,
-          tolerance: float, no_promote: bool, towers: bool, no_features: bool) -> None:
+def train(
+    ctx: CliContext,
+    arch: str,
+    as_of: datetime | None,
+    epochs: int | None,
+    seed: int,
+    tolerance: float,
+    no_promote: bool,
+    towers: bool,
+    no_features: bool,
+) -> None:
     """Train a model version from the database and, if it passes the gate, serve it."""
     from model.pipeline import train_and_publish
     from model.train import RankerParams
 
-    params = RankerParams(arch=arch, seed=seed, use_embeddings=towers or no_features,
-                          use_features=not no_features)
+    params = RankerParams(
+        arch=arch, seed=seed, use_embeddings=towers or no_features, use_features=not no_features
+    )
     if epochs is not None:
         params.epochs = params.seed_epochs = epochs
-    res = train_and_publish(ctx.engine(), params, _as_of(as_of), tolerance, not no_promote,
-                            log=click.echo)
+    res = train_and_publish(
+        ctx.engine(), params, _as_of(as_of), tolerance, not no_promote, log=click.echo
+    )
     h, pop = res.metrics["holdout"], res.metrics["holdout_popularity"]
     click.echo("")
     click.echo(f"version {res.version_id} ({arch}): {res.status.upper()} - {res.reason}")
-    click.echo(f"  data:     {res.n_rows:,} transactions, {res.n_customers:,} customers, "
-               f"{res.n_products:,} products")
-    click.echo(f"  holdout:  last {res.metrics['holdout_weeks']} weeks, NDCG@10 all "
-               f"{h['all']:.4f} / new {h['new']:.4f} (popularity {pop['all']:.4f} / "
-               f"{pop['new']:.4f})")
-    click.echo(f"  served:   {res.rows_written:,} recommendation rows written"
-               if res.rows_written else "  served:   nothing changed")
+    click.echo(
+        f"  data:     {res.n_rows:,} transactions, {res.n_customers:,} customers, "
+        f"{res.n_products:,} products"
+    )
+    click.echo(
+        f"  holdout:  last {res.metrics['holdout_weeks']} weeks, NDCG@10 all "
+        f"{h['all']:.4f} / new {h['new']:.4f} (popularity {pop['all']:.4f} / "
+        f"{pop['new']:.4f})"
+    )
+    click.echo(
+        f"  served:   {res.rows_written:,} recommendation rows written"
+        if res.rows_written
+        else "  served:   nothing changed"
+    )
     click.echo("  time:     " + ", ".join(f"{k} {v:.1f}s" for k, v in res.timings.items()))
 
 
 @click.command("evaluate")
-@click.option("--cutoff", type=click.DateTime(), required=True,
-              help="Train before this date, score against purchases from it on.")
+@click.option(
+    "--cutoff",
+    type=click.DateTime(),
+    required=True,
+    help="Train before this date, score against purchases from it on.",
+)
 @click.option("--until", type=click.DateTime(), default=None, help="End of the test period.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("bench/out"),
-              show_default=True, help="Folder for evaluation.json and evaluation.png.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("bench/out"),
+    show_default=True,
+    help="Folder for evaluation.json and evaluation.png.",
+)
 @click.option("--name", default="evaluation", show_default=True, help="Output file stem.")
 @click.option("--quick", is_flag=True, help="Skip the slow baselines (ALS, blog recipe).")
 @click.option("--ablation", is_flag=True, help="Add towers-only and towers+features rankers.")
 @click.option("--seed", type=int, default=7, show_default=True)
 @pass_context
-def evaluate(ctx: CliContext, cutoff: datetime, until: datetime | None, out_dir: Path,
-             name: str, quick: bool, ablation: bool, seed: int) -> None:
+def evaluate(
+    ctx: CliContext,
+    cutoff: datetime,
+    until: datetime | None,
+    out_dir: Path,
+    name: str,
+    quick: bool,
+    ablation: bool,
+    seed: int,
+) -> None:
     """Compare the Keras ranker with the baselines on a time split, in both modes."""
     from model.compare import evaluate_database
 
-    evaluate_database(ctx.engine(), _as_of(cutoff), _as_of(until), out_dir, name, quick, seed,
-                      ablation, log=click.echo)
+    evaluate_database(
+        ctx.engine(),
+        _as_of(cutoff),
+        _as_of(until),
+        out_dir,
+        name,
+        quick,
+        seed,
+        ablation,
+        log=click.echo,
+    )
 
 
 @click.group("models")
@@ -98,14 +158,18 @@ def models_list(ctx: CliContext, limit: int) -> None:
     if not rows:
         click.echo("no model versions yet: run `recbot train`")
         return
-    click.echo(f"{'id':>4}  {'status':<9} {'arch':<7} {'trained':<16} {'customers':>9} "
-               f"{'ndcg@10':>8}  reason")
+    click.echo(
+        f"{'id':>4}  {'status':<9} {'arch':<7} {'trained':<16} {'customers':>9} "
+        f"{'ndcg@10':>8}  reason"
+    )
     for v in rows:
         trained = f"{v.trained_at:%Y-%m-%d %H:%M}" if v.trained_at else "-"
         score = holdout_score(v.metrics)
         shown = f"{score:.4f}" if score is not None else "-"
-        click.echo(f"{v.id:>4}  {v.status:<9} {v.arch:<7} {trained:<16} {v.n_customers or 0:>9} "
-                   f"{shown:>8}  {v.reason or ''}")
+        click.echo(
+            f"{v.id:>4}  {v.status:<9} {v.arch:<7} {trained:<16} {v.n_customers or 0:>9} "
+            f"{shown:>8}  {v.reason or ''}"
+        )
 
 
 @models_group.command("promote")
@@ -131,11 +195,13 @@ def models_rollback(ctx: CliContext) -> None:
 
 def _customer_id(ctx: CliContext, ref: str) -> tuple[int, str]:
     with ctx.engine().connect() as conn:
-        row = conn.execute(select(Customer.id, Customer.name).where(Customer.external_id == ref)
-                           ).first()
+        row = conn.execute(
+            select(Customer.id, Customer.name).where(Customer.external_id == ref)
+        ).first()
         if row is None and ref.isdigit():
-            row = conn.execute(select(Customer.id, Customer.name).where(Customer.id == int(ref))
-                               ).first()
+            row = conn.execute(
+                select(Customer.id, Customer.name).where(Customer.id == int(ref))
+            ).first()
     if row is None:
         raise RecbotError(f"no customer {ref!r} (give its external id or database id)")
     return row[0], row[1]
@@ -153,12 +219,15 @@ def recommend(ctx: CliContext, customer: str, top: int, new_only: bool) -> None:
     cid, name = _customer_id(ctx, customer)
     items, source = served(ctx.engine(), cid, "new" if new_only else "all", top)
     mode = "new for this customer" if new_only else "likely to (re)order"
-    click.echo(f"{name} ({customer}): {mode}" + ("" if source == "history" else
-                                                  f" - no history, popular ({source})"))
+    click.echo(
+        f"{name} ({customer}): {mode}"
+        + ("" if source == "history" else f" - no history, popular ({source})")
+    )
     click.echo(f"{'#':>3}  {'product':<12} {'name':<34} {'score':>8}  reason")
     for it in items:
-        click.echo(f"{it.rank:>3}  {it.external_id:<12} {it.name[:34]:<34} {it.score:>8.3f}  "
-                   f"{it.reason}")
+        click.echo(
+            f"{it.rank:>3}  {it.external_id:<12} {it.name[:34]:<34} {it.score:>8.3f}  {it.reason}"
+        )
 
 
 @click.command("export")
@@ -175,14 +244,19 @@ def export(ctx: CliContext, out: Path, top: int, new_only: bool) -> None:
         live = conn.execute(select(ModelVersion.id).where(ModelVersion.status == "live")).scalar()
         if live is None:
             raise RecbotError("no live model yet: run `recbot train`")
-        stmt = (select(Customer.external_id, Recommendation.rank, Product.external_id,
-                       Recommendation.score)
-                .join(Customer, Customer.id == Recommendation.customer_id)
-                .join(Product, Product.id == Recommendation.product_id)
-                .where(Recommendation.model_version_id == live,
-                       Recommendation.mode == ("new" if new_only else "all"),
-                       Recommendation.rank <= top)
-                .order_by(Customer.external_id, Recommendation.rank))
+        stmt = (
+            select(
+                Customer.external_id, Recommendation.rank, Product.external_id, Recommendation.score
+            )
+            .join(Customer, Customer.id == Recommendation.customer_id)
+            .join(Product, Product.id == Recommendation.product_id)
+            .where(
+                Recommendation.model_version_id == live,
+                Recommendation.mode == ("new" if new_only else "all"),
+                Recommendation.rank <= top,
+            )
+            .order_by(Customer.external_id, Recommendation.rank)
+        )
         n = 0
         with out.open("w", newline="") as fh:
             w = csv.writer(fh)

@@ -11,5 +11,6 @@ from bot.jobs.slack_hooks import digest_command, with_job_status
 def recommend(ack: Ack, command: dict, context: BoltContext) -> None:
     deps, user, text = context["deps"], command.get("user_id", ""), command.get("text")
     reply = digest_command(deps, user, text) or with_job_status(
-        command_reply(deps, user, text), deps, text)
+        command_reply(deps, user, text), deps, text
+    )
     ack(response_type="ephemeral", **reply.payload())

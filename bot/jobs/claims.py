@@ -49,22 +49,33 @@ def reap_stale_runs(engine: Engine, job: str, now: datetime, lease: timedelta = 
     with engine.begin() as conn:
         return conn.execute(
             update(JobRun)
-            .where(JobRun.job == job, JobRun.status == "running",
-                   JobRun.heartbeat_at < now - lease)
-            .values(status="abandoned", finished_at=now,
-                    detail="abandoned: its process stopped (no heartbeat)")
+            .where(JobRun.job == job, JobRun.status == "running", JobRun.heartbeat_at < now - lease)
+            .values(
+                status="abandoned",
+                finished_at=now,
+                detail="abandoned: its process stopped (no heartbeat)",
+            )
         ).rowcount
 
 
-def claim_run(engine: Engine, job: str, period: str, now: datetime, owner: str,
-              lease: timedelta = JOB_LEASE) -> RunClaim | None:
+def claim_run(
+    engine: Engine, job: str, period: str, now: datetime, owner: str, lease: timedelta = JOB_LEASE
+) -> RunClaim | None:
     """Start (job, period) if nobody has; None when another process has it or had it."""
     reap_stale_runs(engine, job, now, lease)
     try:
         with engine.begin() as conn:  # the first statement writes: no lock upgrade on SQLite
             run_id = conn.execute(
-                insert(JobRun).values(job=job, period=period, status="running", owner=owner,
-                                      attempt=1, started_at=now, heartbeat_at=now)
+                insert(JobRun)
+                .values(
+                    job=job,
+                    period=period,
+                    status="running",
+                    owner=owner,
+                    attempt=1,
+                    started_at=now,
+                    heartbeat_at=now,
+                )
                 .returning(JobRun.id)
             ).scalar_one()
         return RunClaim(run_id, job, period, owner, 1)
@@ -75,9 +86,16 @@ def claim_run(engine: Engine, job: str, period: str, now: datetime, owner: str,
             row = conn.execute(
                 update(JobRun)
                 .where(JobRun.job == job, JobRun.period == period, JobRun.status == "abandoned")
-                .values(status="running", owner=owner, attempt=JobRun.attempt + 1,
-                        started_at=now, heartbeat_at=now, finished_at=None, outcome=None,
-                        detail=None)
+                .values(
+                    status="running",
+                    owner=owner,
+                    attempt=JobRun.attempt + 1,
+                    started_at=now,
+                    heartbeat_at=now,
+                    finished_at=None,
+                    outcome=None,
+                    detail=None,
+                )
                 .returning(JobRun.id, JobRun.attempt)
             ).first()
     except IntegrityError:  # another run of this job is going on
@@ -88,20 +106,39 @@ def claim_run(engine: Engine, job: str, period: str, now: datetime, owner: str,
 def heartbeat(engine: Engine, claim: RunClaim, now: datetime) -> bool:
     """Keep the claim alive; False when it was lost (declared abandoned meanwhile)."""
     with engine.begin() as conn:
-        return conn.execute(
-            update(JobRun).where(JobRun.id == claim.id, JobRun.owner == claim.owner,
-                                 JobRun.status == "running")
-            .values(heartbeat_at=now)
-        ).rowcount == 1
+        return (
+            conn.execute(
+                update(JobRun)
+                .where(
+                    JobRun.id == claim.id, JobRun.owner == claim.owner, JobRun.status == "running"
+                )
+                .values(heartbeat_at=now)
+            ).rowcount
+            == 1
+        )
 
 
-def finish_run(engine: Engine, claim: RunClaim, now: datetime, status: str, outcome: str,
-               detail: str, model_version_id: int | None = None) -> None:
+def finish_run(
+    engine: Engine,
+    claim: RunClaim,
+    now: datetime,
+    status: str,
+    outcome: str,
+    detail: str,
+    model_version_id: int | None = None,
+) -> None:
     with engine.begin() as conn:
         conn.execute(
-            update(JobRun).where(JobRun.id == claim.id, JobRun.owner == claim.owner)
-            .values(status=status, outcome=outcome, detail=detail[:4000], finished_at=now,
-                    heartbeat_at=now, model_version_id=model_version_id)
+            update(JobRun)
+            .where(JobRun.id == claim.id, JobRun.owner == claim.owner)
+            .values(
+                status=status,
+                outcome=outcome,
+                detail=detail[:4000],
+                finished_at=now,
+                heartbeat_at=now,
+                model_version_id=model_version_id,
+            )
         )
 
 
@@ -121,10 +158,16 @@ class DeliveryClaim:
         return f"{self.rep_id}:{self.period}"
 
 
-def claim_delivery(engine: Engine, rep_id: int, period: str, now: datetime, owner: str,
-                   retry_after: timedelta = DELIVERY_RETRY_AFTER,
-                   lease: timedelta = DELIVERY_LEASE,
-                   max_attempts: int = MAX_ATTEMPTS) -> DeliveryClaim | None:
+def claim_delivery(
+    engine: Engine,
+    rep_id: int,
+    period: str,
+    now: datetime,
+    owner: str,
+    retry_after: timedelta = DELIVERY_RETRY_AFTER,
+    lease: timedelta = DELIVERY_LEASE,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> DeliveryClaim | None:
     """The right to send this rep's digest for this period; None if sent, or someone else has it.
 
     This is the one place that decides whether a rep gets a message.
@@ -132,8 +175,15 @@ def claim_delivery(engine: Engine, rep_id: int, period: str, now: datetime, owne
     try:
         with engine.begin() as conn:
             new_id = conn.execute(
-                insert(DigestDelivery).values(rep_id=rep_id, period=period, status="pending",
-                                              attempts=1, claimed_by=owner, claimed_at=now)
+                insert(DigestDelivery)
+                .values(
+                    rep_id=rep_id,
+                    period=period,
+                    status="pending",
+                    attempts=1,
+                    claimed_by=owner,
+                    claimed_at=now,
+                )
                 .returning(DigestDelivery.id)
             ).scalar_one()
         return DeliveryClaim(new_id, rep_id, period, owner, now, 1, None)
@@ -146,10 +196,18 @@ def claim_delivery(engine: Engine, rep_id: int, period: str, now: datetime, owne
     with engine.begin() as conn:
         row = conn.execute(
             update(DigestDelivery)
-            .where(DigestDelivery.rep_id == rep_id, DigestDelivery.period == period,
-                   DigestDelivery.attempts < max_attempts, retryable)
-            .values(status="pending", attempts=DigestDelivery.attempts + 1, claimed_by=owner,
-                    claimed_at=now)
+            .where(
+                DigestDelivery.rep_id == rep_id,
+                DigestDelivery.period == period,
+                DigestDelivery.attempts < max_attempts,
+                retryable,
+            )
+            .values(
+                status="pending",
+                attempts=DigestDelivery.attempts + 1,
+                claimed_by=owner,
+                claimed_at=now,
+            )
             .returning(DigestDelivery.id, DigestDelivery.attempts, DigestDelivery.channel)
         ).first()
     if row is None:
@@ -158,40 +216,69 @@ def claim_delivery(engine: Engine, rep_id: int, period: str, now: datetime, owne
 
 
 def _mine(claim: DeliveryClaim):
-    return (DigestDelivery.id == claim.id, DigestDelivery.claimed_by == claim.owner,
-            DigestDelivery.claimed_at == claim.claimed_at, DigestDelivery.status == "pending")
+    return (
+        DigestDelivery.id == claim.id,
+        DigestDelivery.claimed_by == claim.owner,
+        DigestDelivery.claimed_at == claim.claimed_at,
+        DigestDelivery.status == "pending",
+    )
 
 
-def mark_sent(engine: Engine, claim: DeliveryClaim, now: datetime, channel: str, ts: str | None,
-              accounts: int | None, note: str | None = None,
-              remember_user: str | None = None) -> bool:
+def mark_sent(
+    engine: Engine,
+    claim: DeliveryClaim,
+    now: datetime,
+    channel: str,
+    ts: str | None,
+    accounts: int | None,
+    note: str | None = None,
+    remember_user: str | None = None,
+) -> bool:
     """Record the delivery (and, in the same commit, the rep's Slack user and DM channel)."""
     with engine.begin() as conn:
-        done = conn.execute(
-            update(DigestDelivery).where(*_mine(claim))
-            .values(status="sent", sent_at=now, channel=channel, message_ts=ts,
-                    accounts=accounts, error=note)
-        ).rowcount == 1
+        done = (
+            conn.execute(
+                update(DigestDelivery)
+                .where(*_mine(claim))
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    channel=channel,
+                    message_ts=ts,
+                    accounts=accounts,
+                    error=note,
+                )
+            ).rowcount
+            == 1
+        )
         if remember_user:
             job_queries.remember_slack_ids(conn, claim.rep_id, now, remember_user, channel)
         return done
 
 
-def mark_failed(engine: Engine, claim: DeliveryClaim, error: str, channel: str | None = None
-                ) -> None:
+def mark_failed(
+    engine: Engine, claim: DeliveryClaim, error: str, channel: str | None = None
+) -> None:
     with engine.begin() as conn:
-        conn.execute(update(DigestDelivery).where(*_mine(claim))
-                     .values(status="failed", error=error[:2000], channel=channel))
+        conn.execute(
+            update(DigestDelivery)
+            .where(*_mine(claim))
+            .values(status="failed", error=error[:2000], channel=channel)
+        )
 
 
 def mark_skipped(engine: Engine, claim: DeliveryClaim, reason: str) -> None:
     """Nothing to send this period (final, like 'sent')."""
     with engine.begin() as conn:
-        conn.execute(update(DigestDelivery).where(*_mine(claim))
-                     .values(status="skipped", error=reason))
+        conn.execute(
+            update(DigestDelivery).where(*_mine(claim)).values(status="skipped", error=reason)
+        )
 
 
 def delivery_status(engine: Engine, rep_id: int, period: str) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(select(DigestDelivery.status).where(
-            DigestDelivery.rep_id == rep_id, DigestDelivery.period == period)).scalar()
+        return conn.execute(
+            select(DigestDelivery.status).where(
+                DigestDelivery.rep_id == rep_id, DigestDelivery.period == period
+            )
+        ).scalar()

@@ -75,8 +75,9 @@ def _zone_period(cron: str, tz: str, now: datetime) -> tuple[str, datetime] | No
     return None if occ is None else (period_key(occ), occ)
 
 
-def plan(conn: Connection, settings: JobSettings, now: datetime, manual: bool = False
-         ) -> tuple[list[Due], int]:
+def plan(
+    conn: Connection, settings: JobSettings, now: datetime, manual: bool = False
+) -> tuple[list[Due], int]:
     """Who is due at `now` (aware) and for which period; also how many opted out."""
     reps = job_queries.recipients(conn)
     zones = {tz: _zone_period(settings.digest_cron, tz, now) for tz in {r.time_zone for r in reps}}
@@ -97,17 +98,26 @@ def plan(conn: Connection, settings: JobSettings, now: datetime, manual: bool = 
         else:
             status, attempts, claimed_at = state
             wait = claims.DELIVERY_RETRY_AFTER if status == "failed" else claims.DELIVERY_LEASE
-            ok = (status in ("failed", "pending") and attempts < claims.MAX_ATTEMPTS
-                  and ((manual and status == "failed") or claimed_at <= at - wait))
+            ok = (
+                status in ("failed", "pending")
+                and attempts < claims.MAX_ATTEMPTS
+                and ((manual and status == "failed") or claimed_at <= at - wait)
+            )
         if ok:
             due.append(Due(rep, period))
     return due, opted_out
 
 
 class DigestJob:
-    def __init__(self, engine: Engine, settings: JobSettings, client: WebClient | None,
-                 pacer: Pacer | None = None, owner: str | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: JobSettings,
+        client: WebClient | None,
+        pacer: Pacer | None = None,
+        owner: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.engine, self.settings, self.client = engine, settings, client
         self.pacer = pacer or Pacer(settings.digest_pace_per_s)
         self.owner = owner or claims.owner_id()
@@ -138,20 +148,30 @@ class DigestJob:
         try:
             self._deliver_all(due, model_id, manual, report, run)
         except Exception as exc:  # a bug or the database: record it; a crash leaves 'running'
-            claims.finish_run(self.engine, run, naive_utc(self._now()), "failed", "failed",
-                              f"{type(exc).__name__}: {exc}; {report.summary()}")
+            claims.finish_run(
+                self.engine,
+                run,
+                naive_utc(self._now()),
+                "failed",
+                "failed",
+                f"{type(exc).__name__}: {exc}; {report.summary()}",
+            )
             raise
         outcome = "sent" if not report.failed else "partly failed"
         detail = report.summary() + "".join(f"\n{e}" for e in report.errors[:5])
-        claims.finish_run(self.engine, run, naive_utc(self._now()), "succeeded", outcome,
-                          detail)
+        claims.finish_run(self.engine, run, naive_utc(self._now()), "succeeded", outcome, detail)
         return report
 
-    def _deliver_all(self, due: list[Due], model_id: int, manual: bool, report: DigestReport,
-                     run: claims.RunClaim) -> None:
+    def _deliver_all(
+        self,
+        due: list[Due],
+        model_id: int,
+        manual: bool,
+        report: DigestReport,
+        run: claims.RunClaim,
+    ) -> None:
         """A few reps at a time: each is a chain of round trips (database, Slack, database)."""
-        pool = ThreadPoolExecutor(max(1, self.settings.digest_workers),
-                                  thread_name_prefix="digest")
+        pool = ThreadPoolExecutor(max(1, self.settings.digest_workers), thread_name_prefix="digest")
         stop = threading.Event()
 
         def deliver(item: Due) -> None:
@@ -178,16 +198,19 @@ class DigestJob:
                 setattr(report, field_name, getattr(report, field_name) + 1)
                 if error:
                     report.errors.append(error)
+
         return add
 
     def _deliver(self, item: Due, model_id: int, manual: bool, report: DigestReport) -> None:
         rep = item.recipient
         with self.engine.connect() as conn:
-            accounts = job_queries.rep_accounts(conn, rep.rep_id, model_id,
-                                                self.settings.digest_picks)
+            accounts = job_queries.rep_accounts(
+                conn, rep.rep_id, model_id, self.settings.digest_picks
+            )
         retry_after = timedelta(0) if manual else claims.DELIVERY_RETRY_AFTER
-        claim = claims.claim_delivery(self.engine, rep.rep_id, item.period,
-                                      naive_utc(self._now()), self.owner, retry_after)
+        claim = claims.claim_delivery(
+            self.engine, rep.rep_id, item.period, naive_utc(self._now()), self.owner, retry_after
+        )
         if claim is None:
             self._count("skipped")(report)
             return
@@ -201,18 +224,34 @@ class DigestJob:
                 found_user = self._slack_user(rep)
                 channel = self._open_dm(found_user)
             if claim.attempts > 1 and self._already_posted(channel, claim.key):
-                claims.mark_sent(self.engine, claim, naive_utc(self._now()), channel, None,
-                                 len(accounts), "found in the DM after an interrupted attempt",
-                                 remember_user=found_user)
+                claims.mark_sent(
+                    self.engine,
+                    claim,
+                    naive_utc(self._now()),
+                    channel,
+                    None,
+                    len(accounts),
+                    "found in the DM after an interrupted attempt",
+                    remember_user=found_user,
+                )
                 self._count("reconciled")(report)
                 return
-            message = digest_message(rep.name, item.period, accounts,
-                                     self.settings.digest_accounts, model_id, claim.key)
+            message = digest_message(
+                rep.name, item.period, accounts, self.settings.digest_accounts, model_id, claim.key
+            )
             self.pacer.wait("chat.postMessage")
-            response = self._client().chat_postMessage(channel=channel, unfurl_links=False,
-                                                       unfurl_media=False, **message)
-            claims.mark_sent(self.engine, claim, naive_utc(self._now()), channel,
-                             response.get("ts"), len(accounts), remember_user=found_user)
+            response = self._client().chat_postMessage(
+                channel=channel, unfurl_links=False, unfurl_media=False, **message
+            )
+            claims.mark_sent(
+                self.engine,
+                claim,
+                naive_utc(self._now()),
+                channel,
+                response.get("ts"),
+                len(accounts),
+                remember_user=found_user,
+            )
             self._count("sent")(report)
         except (DeliveryError, SlackApiError, SlackClientError, OSError) as exc:
             error = describe(exc)
@@ -246,15 +285,21 @@ class DigestJob:
         oldest = (self._now() - timedelta(days=8)).timestamp()
         try:
             history = self._client().conversations_history(
-                channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True)
+                channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True
+            )
         except (SlackApiError, SlackClientError, OSError) as exc:
-            log.warning("cannot read DM %s to check for an earlier digest (%s); sending again",
-                        channel, describe(exc))
+            log.warning(
+                "cannot read DM %s to check for an earlier digest (%s); sending again",
+                channel,
+                describe(exc),
+            )
             return False
         for message in history.get("messages") or []:
             meta = message.get("metadata") or {}
-            if (meta.get("event_type") == METADATA_EVENT
-                    and (meta.get("event_payload") or {}).get("delivery") == key):
+            if (
+                meta.get("event_type") == METADATA_EVENT
+                and (meta.get("event_payload") or {}).get("delivery") == key
+            ):
                 return True
         return False
 
@@ -263,6 +308,8 @@ def describe(exc: BaseException) -> str:
     """One line for the delivery record."""
     if isinstance(exc, SlackApiError):
         data = exc.response.data if isinstance(exc.response.data, dict) else {}
-        return (f"Slack {exc.response.api_url.rsplit('/', 1)[-1]}: HTTP "
-                f"{exc.response.status_code} {data.get('error') or ''}").strip()
+        return (
+            f"Slack {exc.response.api_url.rsplit('/', 1)[-1]}: HTTP "
+            f"{exc.response.status_code} {data.get('error') or ''}"
+        ).strip()
     return f"{type(exc).__name__}: {exc}"[:500]

@@ -11,32 +11,56 @@ OPEN_ACTION = "digest_open"  # handled by bot.jobs.slack_hooks.open_from_digest
 METADATA_EVENT = "recbot_digest"
 
 
-def digest_message(rep_name: str, period: str, accounts: list[Account], shown: int,
-                   model_id: int, delivery_key: str) -> dict:
+def digest_message(
+    rep_name: str,
+    period: str,
+    accounts: list[Account],
+    shown: int,
+    model_id: int,
+    delivery_key: str,
+) -> dict:
     """chat.postMessage arguments (text, blocks, metadata) for one rep's digest."""
     with_picks = [a for a in accounts if a.picks]
     top = with_picks[:shown]
     title = f"Your weekly opportunities, {plain(rep_name, 60)}"
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": False}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            f"Your top {len(top)} of {len(accounts)} accounts by opportunity, week of "
-            f"{escape(period[:10])} · model v{model_id} · `/recommend digest off` to stop "
-            "these"}]},
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"Your top {len(top)} of {len(accounts)} accounts by opportunity, "
+                    f"week of {escape(period[:10])} · model v{model_id} · "
+                    "`/recommend digest off` to stop these",
+                }
+            ],
+        },
     ]
     for account in top:
         blocks.append({"type": "divider"})
         blocks.append(_account_block(account))
     rest = len(accounts) - len(top)
     if rest:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
-            f"{rest} more account{'s' if rest != 1 else ''}: `/recommend &lt;customer&gt;` "
-            "shows any of them."}]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"{rest} more account{'s' if rest != 1 else ''}: "
+                        "`/recommend &lt;customer&gt;` shows any of them.",
+                    }
+                ],
+            }
+        )
     names = ", ".join(a.customer.name for a in top[:3])
     text = f"Weekly opportunities: {names}" if names else "Weekly opportunities"
-    return {"text": text[:300], "blocks": blocks,
-            "metadata": {"event_type": METADATA_EVENT,
-                         "event_payload": {"delivery": delivery_key}}}
+    return {
+        "text": text[:300],
+        "blocks": blocks,
+        "metadata": {"event_type": METADATA_EVENT, "event_payload": {"delivery": delivery_key}},
+    }
 
 
 def _account_block(account: Account) -> dict:
@@ -47,7 +71,8 @@ def _account_block(account: Account) -> dict:
         "type": "section",
         "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]},
         "accessory": {
-            "type": "button", "action_id": OPEN_ACTION,
+            "type": "button",
+            "action_id": OPEN_ACTION,
             "text": {"type": "plain_text", "text": "Open", "emoji": False},
             "value": json.dumps({"c": c.id, "n": 5}, separators=(",", ":")),
         },

@@ -18,9 +18,13 @@ TIER3_PER_S = 50 / 60
 class Pacer:
     """Spaces calls of each method at least 1/rate apart; a rate of 0 disables pacing."""
 
-    def __init__(self, post_per_s: float, tier3_per_s: float = TIER3_PER_S,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        post_per_s: float,
+        tier3_per_s: float = TIER3_PER_S,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.enabled = post_per_s > 0
         self._interval = {"chat.postMessage": 1 / post_per_s if post_per_s else 0.0}
         self._tier3 = 1 / tier3_per_s if tier3_per_s else 0.0

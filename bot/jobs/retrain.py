@@ -31,8 +31,12 @@ JOB = "retrain"
 HEARTBEAT_S = 30.0
 TERM_GRACE_S = 10.0
 CHILD_NICE = 19  # where SCHED_IDLE is unavailable
-OUTCOMES = {"live": "promoted", "candidate": "candidate", "rejected": "rejected",
-            "failed": "failed"}
+OUTCOMES = {
+    "live": "promoted",
+    "candidate": "candidate",
+    "rejected": "rejected",
+    "failed": "failed",
+}
 
 
 def train_command(*args: str) -> list[str]:
@@ -52,9 +56,15 @@ class RetrainOutcome:
 
 
 class RetrainJob:
-    def __init__(self, engine: Engine, settings: JobSettings,
-                 command: Sequence[str] | None = None, notify: Callable[[str], None] | None = None,
-                 owner: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: JobSettings,
+        command: Sequence[str] | None = None,
+        notify: Callable[[str], None] | None = None,
+        owner: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.engine, self.settings = engine, settings
         configured = shlex.split(settings.retrain_command) if settings.retrain_command else None
         self.command = list(command or configured or train_command())
@@ -99,20 +109,37 @@ class RetrainJob:
                 self.notify(result.line())
             except Exception as exc:  # the outcome is recorded either way
                 detail += f" (admin channel post failed: {type(exc).__name__})"
-        claims.finish_run(self.engine, run, naive_utc(self.clock()), status, result.outcome,
-                          detail, result.version_id)
+        claims.finish_run(
+            self.engine,
+            run,
+            naive_utc(self.clock()),
+            status,
+            result.outcome,
+            detail,
+            result.version_id,
+        )
         log.info("%s", result.line())
         return result
 
     def _train(self, run: claims.RunClaim) -> RetrainOutcome:
         before = self._newest_version()
-        env = {**os.environ, **_thread_env(), "PYTHONUNBUFFERED": "1",
-               "DATABASE_URL": self.engine.url.render_as_string(False)}
+        env = {
+            **os.environ,
+            **_thread_env(),
+            "PYTHONUNBUFFERED": "1",
+            "DATABASE_URL": self.engine.url.render_as_string(False),
+        }
         timeout = self.settings.retrain_timeout_s
         with tempfile.TemporaryFile() as out:
-            proc = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                    stdin=subprocess.DEVNULL, start_new_session=True,
-                                    preexec_fn=_training_child)
+            proc = subprocess.Popen(
+                self.command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_training_child,
+            )
             self._proc = proc
             try:
                 timed_out = self._wait(proc, run, timeout)
@@ -161,16 +188,20 @@ class RetrainJob:
 
     def _version_after(self, before: int) -> tuple[int, str, str | None] | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(ModelVersion.id, ModelVersion.status, ModelVersion.reason)
-                               .where(ModelVersion.id > before)
-                               .order_by(ModelVersion.id.desc())).first()
+            row = conn.execute(
+                select(ModelVersion.id, ModelVersion.status, ModelVersion.reason)
+                .where(ModelVersion.id > before)
+                .order_by(ModelVersion.id.desc())
+            ).first()
         return None if row is None else (row.id, row.status, row.reason)
 
     def _mark_failed(self, version_id: int, reason: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(ModelVersion)
-                         .where(ModelVersion.id == version_id, ModelVersion.status == "training")
-                         .values(status="failed", reason=reason[:1000]))
+            conn.execute(
+                update(ModelVersion)
+                .where(ModelVersion.id == version_id, ModelVersion.status == "training")
+                .values(status="failed", reason=reason[:1000])
+            )
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -203,8 +234,10 @@ def _training_child() -> None:
 def _thread_env() -> dict[str, str]:
     """Half the cores for TensorFlow's thread pools (unless set), leaving room for serving."""
     threads = str(max(1, (os.cpu_count() or 2) // 2))
-    return {k: os.environ.get(k, threads) for k in
-            ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")}
+    return {
+        k: os.environ.get(k, threads)
+        for k in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+    }
 
 
 def _die_with_parent() -> None:
@@ -214,8 +247,11 @@ def _die_with_parent() -> None:
 
 
 def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines()
-             if line.strip() and not line.startswith("(Background on this error")]
+    lines = [
+        line.strip()
+        for line in text.strip().splitlines()
+        if line.strip() and not line.startswith("(Background on this error")
+    ]
     return lines[-1][:500] if lines else ""
 
 

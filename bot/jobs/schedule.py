@@ -7,8 +7,13 @@ from functools import lru_cache
 
 from apscheduler.triggers.cron import CronTrigger
 
-_LOOKBACKS = (timedelta(hours=2), timedelta(days=2), timedelta(days=8), timedelta(days=32),
-              timedelta(days=367))
+_LOOKBACKS = (
+    timedelta(hours=2),
+    timedelta(days=2),
+    timedelta(days=8),
+    timedelta(days=32),
+    timedelta(days=367),
+)
 
 
 def utcnow() -> datetime:

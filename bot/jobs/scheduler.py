@@ -54,8 +54,13 @@ class Jobs:
         return report
 
 
-def build_jobs(engine: Engine, settings: JobSettings, slack: SlackSettings,
-               clock: Callable[[], datetime] = utcnow, pacer: Pacer | None = None) -> Jobs:
+def build_jobs(
+    engine: Engine,
+    settings: JobSettings,
+    slack: SlackSettings,
+    clock: Callable[[], datetime] = utcnow,
+    pacer: Pacer | None = None,
+) -> Jobs:
     """The two jobs over one engine and one Slack client (None without SLACK_BOT_TOKEN)."""
     client = make_client(slack.bot_token, slack.api_url, retries=3) if slack.bot_token else None
 
@@ -63,21 +68,36 @@ def build_jobs(engine: Engine, settings: JobSettings, slack: SlackSettings,
         if client is not None:
             client.chat_postMessage(channel=settings.admin_channel, text=text)
 
-    return Jobs(RetrainJob(engine, settings, notify=notify, clock=clock),
-                DigestJob(engine, settings, client, pacer, clock=clock))
+    return Jobs(
+        RetrainJob(engine, settings, notify=notify, clock=clock),
+        DigestJob(engine, settings, client, pacer, clock=clock),
+    )
 
 
 def build_scheduler(jobs: Jobs, settings: JobSettings, blocking: bool = False) -> BaseScheduler:
     """A scheduler with both jobs; catching up is the jobs' business (see the module doc)."""
     kind = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = kind(timezone="UTC", job_defaults={
-        "coalesce": True,  # several missed fire times run once
-        "max_instances": 1,  # never overlaps itself in one process (the DB covers the rest)
-    })
-    scheduler.add_job(jobs.retrain_tick, retrain_trigger(settings), id=RETRAIN_ID,
-                      name="weekly retrain", misfire_grace_time=settings.retrain_grace_s)
-    scheduler.add_job(jobs.digest_tick, CronTrigger.from_crontab(DIGEST_TICK, timezone="UTC"),
-                      id=DIGEST_ID, name="reps' digest", misfire_grace_time=300)
+    scheduler = kind(
+        timezone="UTC",
+        job_defaults={
+            "coalesce": True,  # several missed fire times run once
+            "max_instances": 1,  # never overlaps itself in one process (the DB covers the rest)
+        },
+    )
+    scheduler.add_job(
+        jobs.retrain_tick,
+        retrain_trigger(settings),
+        id=RETRAIN_ID,
+        name="weekly retrain",
+        misfire_grace_time=settings.retrain_grace_s,
+    )
+    scheduler.add_job(
+        jobs.digest_tick,
+        CronTrigger.from_crontab(DIGEST_TICK, timezone="UTC"),
+        id=DIGEST_ID,
+        name="reps' digest",
+        misfire_grace_time=300,
+    )
     # One tick of each at start-up: runs a retrain or digest missed while nothing was running.
     scheduler.add_job(jobs.retrain_tick, id="retrain-catch-up", name="retrain catch-up")
     scheduler.add_job(jobs.digest_tick, id="digest-catch-up", name="digest catch-up")

@@ -41,9 +41,14 @@ def run_forever() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("scheduler: retrain %s (%s), digest %s in each rep's time zone, database %s%s",
-             jobs_settings.retrain_cron, jobs_settings.scheduler_tz, jobs_settings.digest_cron,
-             safe_url(engine), "" if slack.bot_token else " (no SLACK_BOT_TOKEN: no digests)")
+    log.info(
+        "scheduler: retrain %s (%s), digest %s in each rep's time zone, database %s%s",
+        jobs_settings.retrain_cron,
+        jobs_settings.scheduler_tz,
+        jobs_settings.digest_cron,
+        safe_url(engine),
+        "" if slack.bot_token else " (no SLACK_BOT_TOKEN: no digests)",
+    )
     scheduler.start()
 
 
@@ -52,8 +57,9 @@ def start_beside_server() -> subprocess.Popen | None:
     if not JobSettings.from_env().run_scheduler:
         log.info("SCHEDULER=off: no scheduler in this process group")
         return None
-    proc = subprocess.Popen([sys.executable, "-m", "bot.jobs"], stdin=subprocess.DEVNULL,
-                            preexec_fn=_die_with_parent)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.jobs"], stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+    )
     owner = os.getpid()
 
     def stop() -> None:
@@ -70,8 +76,7 @@ def start_beside_server() -> subprocess.Popen | None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     from db.errors import RecbotError

@@ -50,8 +50,10 @@ def digest_command(deps: Deps, slack_user: str, text: str | None) -> Reply | Non
             conn = session.connection()
             rep = job_queries.rep_for_slack_user(conn, slack_user)
             if rep is None:
-                return blocks.message("No sales-rep record is linked to your Slack user, so there "
-                                      "is no digest to change. Ask an admin to add your Slack id.")
+                return blocks.message(
+                    "No sales-rep record is linked to your Slack user, so there "
+                    "is no digest to change. Ask an admin to add your Slack id."
+                )
             if not choice:
                 state = "off" if job_queries.opted_out(conn, rep[0]) else "on"
                 return blocks.message(f"Your weekly digest is *{state}*. {USAGE}")
@@ -61,8 +63,9 @@ def digest_command(deps: Deps, slack_user: str, text: str | None) -> Reply | Non
         log.warning("database unavailable for digest settings: %s", type(exc).__name__)
         return blocks.message(blocks.UNAVAILABLE)
     if choice == "off":
-        return blocks.message("Your weekly digest is now *off*. `/recommend digest on` brings "
-                              "it back.")
+        return blocks.message(
+            "Your weekly digest is now *off*. `/recommend digest on` brings it back."
+        )
     return blocks.message("Your weekly digest is now *on*: the next one arrives on schedule.")
 
 

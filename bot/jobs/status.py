@@ -35,13 +35,17 @@ class Overview:
 
 def overview(conn: Connection, settings: JobSettings, now: datetime, runs: int = 3) -> Overview:
     retrain = JobStatus(
-        "retrain", f"{settings.retrain_cron} ({settings.scheduler_tz})",
+        "retrain",
+        f"{settings.retrain_cron} ({settings.scheduler_tz})",
         next_occurrence(settings.retrain_cron, settings.scheduler_tz, now),
-        job_queries.recent_runs(conn, "retrain", runs))
+        job_queries.recent_runs(conn, "retrain", runs),
+    )
     digest = JobStatus(
-        "digest", f"{settings.digest_cron} (each rep's time zone)",
+        "digest",
+        f"{settings.digest_cron} (each rep's time zone)",
         _first_digest(conn, settings.digest_cron, now),
-        job_queries.recent_runs(conn, "digest", runs))
+        job_queries.recent_runs(conn, "digest", runs),
+    )
     return Overview(retrain, digest, job_queries.delivery_counts(conn))
 
 
@@ -63,13 +67,15 @@ def when(value: datetime | None) -> str:
 def run_line(run: JobRun) -> str:
     what = run.outcome or run.status
     first = (run.detail or "").splitlines()[0] if run.detail else ""
-    return (f"{when(run.started_at)} [{run.period}] {run.status}"
-            + (f", {what}" if what != run.status else "") + (f": {first}" if first else ""))
+    return (
+        f"{when(run.started_at)} [{run.period}] {run.status}"
+        + (f", {what}" if what != run.status else "")
+        + (f": {first}" if first else "")
+    )
 
 
 def deliveries_line(period: str, counts: dict[str, int]) -> str:
-    parts = [f"{counts[s]} {s}" for s in ("sent", "failed", "pending", "skipped")
-             if counts.get(s)]
+    parts = [f"{counts[s]} {s}" for s in ("sent", "failed", "pending", "skipped") if counts.get(s)]
     return f"digest {period}: " + (", ".join(parts) or "none")
 
 
@@ -77,9 +83,10 @@ def cli_lines(view: Overview) -> list[str]:
     lines = []
     for job in (view.retrain, view.digest):
         lines.append(f"{job.name}: {job.schedule}")
-        lines.append(f"  next run:  {when(job.next_run)}"
-                     + (" (the earliest of the reps' time zones)" if job.name == "digest"
-                        else ""))
+        lines.append(
+            f"  next run:  {when(job.next_run)}"
+            + (" (the earliest of the reps' time zones)" if job.name == "digest" else "")
+        )
         if not job.runs:
             lines.append("  last runs: none yet")
         for i, run in enumerate(job.runs):
@@ -96,8 +103,7 @@ def slack_lines(view: Overview) -> list[str]:
         f"*Retrain schedule:* `{view.retrain.schedule}` · next {when(view.retrain.next_run)}",
         "*Last retrain:* " + (escape(run_line(last_retrain), 600) if last_retrain else "none yet"),
         f"*Digest schedule:* `{view.digest.schedule}`",
-        "*Last digest run:* " + (escape(run_line(last_digest), 600) if last_digest else
-                                 "none yet"),
+        "*Last digest run:* " + (escape(run_line(last_digest), 600) if last_digest else "none yet"),
     ]
     lines += [f"*{escape(deliveries_line(p, c).capitalize())}*" for p, c in view.deliveries[:1]]
     return lines

@@ -85,11 +85,15 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("rep_id", "customer_id", name="pk_rep_assignments"),
         sa.ForeignKeyConstraint(
-            ["rep_id"], ["sales_reps.id"], ondelete="CASCADE",
+            ["rep_id"],
+            ["sales_reps.id"],
+            ondelete="CASCADE",
             name="fk_rep_assignments_rep_id_sales_reps",
         ),
         sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], ondelete="CASCADE",
+            ["customer_id"],
+            ["customers.id"],
+            ondelete="CASCADE",
             name="fk_rep_assignments_customer_id_customers",
         ),
     )

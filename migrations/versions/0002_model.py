@@ -48,7 +48,9 @@ def upgrade() -> None:
             "model_version_id", "customer_id", "mode", "rank", name="pk_recommendations"
         ),
         sa.ForeignKeyConstraint(
-            ["model_version_id"], ["model_versions.id"], ondelete="CASCADE",
+            ["model_version_id"],
+            ["model_versions.id"],
+            ondelete="CASCADE",
             name="fk_recommendations_model_version_id_model_versions",
         ),
         # no FKs to customers/products: see db/models.py (bulk publish speed)
@@ -65,11 +67,15 @@ def upgrade() -> None:
             "model_version_id", "segment", "rank", name="pk_cold_start_recommendations"
         ),
         sa.ForeignKeyConstraint(
-            ["model_version_id"], ["model_versions.id"], ondelete="CASCADE",
+            ["model_version_id"],
+            ["model_versions.id"],
+            ondelete="CASCADE",
             name="fk_cold_start_recommendations_model_version_id_model_versions",
         ),
         sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], ondelete="CASCADE",
+            ["product_id"],
+            ["products.id"],
+            ondelete="CASCADE",
             name="fk_cold_start_recommendations_product_id_products",
         ),
     )

@@ -29,15 +29,21 @@ def upgrade() -> None:
             "customer_id", "product_id", "slack_user_id", name="uq_feedback_customer_product_user"
         ),
         sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], ondelete="CASCADE",
+            ["customer_id"],
+            ["customers.id"],
+            ondelete="CASCADE",
             name="fk_feedback_customer_id_customers",
         ),
         sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], ondelete="CASCADE",
+            ["product_id"],
+            ["products.id"],
+            ondelete="CASCADE",
             name="fk_feedback_product_id_products",
         ),
         sa.ForeignKeyConstraint(
-            ["model_version_id"], ["model_versions.id"], ondelete="SET NULL",
+            ["model_version_id"],
+            ["model_versions.id"],
+            ondelete="SET NULL",
             name="fk_feedback_model_version_id_model_versions",
         ),
     )

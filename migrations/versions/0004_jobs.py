@@ -34,8 +34,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_job_runs"),
         sa.UniqueConstraint("job", "period", name="uq_job_runs_job_period"),
     )
-    op.create_index("uq_job_runs_one_running", "job_runs", ["job"], unique=True,
-                    sqlite_where=RUNNING, postgresql_where=RUNNING)
+    op.create_index(
+        "uq_job_runs_one_running",
+        "job_runs",
+        ["job"],
+        unique=True,
+        sqlite_where=RUNNING,
+        postgresql_where=RUNNING,
+    )
     op.create_index("ix_job_runs_job_started", "job_runs", ["job", "started_at"])
     op.create_table(
         "digest_deliveries",
@@ -53,11 +59,14 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime),
         sa.PrimaryKeyConstraint("id", name="pk_digest_deliveries"),
         sa.UniqueConstraint("rep_id", "period", name="uq_digest_deliveries_rep_period"),
-        sa.ForeignKeyConstraint(["rep_id"], ["sales_reps.id"], ondelete="CASCADE",
-                                name="fk_digest_deliveries_rep_id_sales_reps"),
+        sa.ForeignKeyConstraint(
+            ["rep_id"],
+            ["sales_reps.id"],
+            ondelete="CASCADE",
+            name="fk_digest_deliveries_rep_id_sales_reps",
+        ),
     )
-    op.create_index("ix_digest_deliveries_period_status", "digest_deliveries",
-                    ["period", "status"])
+    op.create_index("ix_digest_deliveries_period_status", "digest_deliveries", ["period", "status"])
     op.create_table(
         "rep_digest_settings",
         sa.Column("rep_id", sa.Integer, nullable=False),
@@ -66,11 +75,16 @@ def upgrade() -> None:
         sa.Column("dm_channel", sa.String(32)),
         sa.Column("updated_at", sa.DateTime),
         sa.PrimaryKeyConstraint("rep_id", name="pk_rep_digest_settings"),
-        sa.ForeignKeyConstraint(["rep_id"], ["sales_reps.id"], ondelete="CASCADE",
-                                name="fk_rep_digest_settings_rep_id_sales_reps"),
+        sa.ForeignKeyConstraint(
+            ["rep_id"],
+            ["sales_reps.id"],
+            ondelete="CASCADE",
+            name="fk_rep_digest_settings_rep_id_sales_reps",
+        ),
     )
-    op.create_index("ix_rep_digest_settings_slack_user_id", "rep_digest_settings",
-                    ["slack_user_id"])
+    op.create_index(
+        "ix_rep_digest_settings_slack_user_id", "rep_digest_settings", ["slack_user_id"]
+    )
 
 
 def downgrade() -> None:

@@ -28,14 +28,24 @@ def filled(engine: Engine) -> Engine:
 
 
 def make_settings(api_url: str = "http://127.0.0.1:9/api/", **changes) -> SlackSettings:
-    base = SlackSettings(bot_token=BOT_TOKEN, signing_secret=SECRET, app_token="",
-                         api_url=api_url, admin_user_ids=frozenset({fixtures.ADMIN}))
+    base = SlackSettings(
+        bot_token=BOT_TOKEN,
+        signing_secret=SECRET,
+        app_token="",
+        api_url=api_url,
+        admin_user_ids=frozenset({fixtures.ADMIN}),
+    )
     return dataclasses.replace(base, **changes)
 
 
 def make_deps(engine: Engine, **changes) -> Deps:
-    return Deps(session_factory(engine), make_settings(**changes), CustomerNames(),
-                now=lambda: fixtures.NOW, live_ttl_s=0)
+    return Deps(
+        session_factory(engine),
+        make_settings(**changes),
+        CustomerNames(),
+        now=lambda: fixtures.NOW,
+        live_ttl_s=0,
+    )
 
 
 @pytest.fixture
@@ -78,8 +88,13 @@ def start_server(deps: Deps, standin: SlackStandIn):
     settings = dataclasses.replace(deps.settings, api_url=standin.api_url)
     deps = dataclasses.replace(deps, settings=settings)
     app = build_app(settings, deps.sessions, deps=deps)
-    server = make_server("127.0.0.1", 0, make_wsgi(app, deps.sessions),
-                         server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        make_wsgi(app, deps.sessions),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler,
+    )
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server, LiveServer(f"http://127.0.0.1:{server.server_port}", standin, deps)
 

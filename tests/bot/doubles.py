@@ -41,11 +41,14 @@ def all_text(blocks: list[dict] | None) -> str:
 
 
 def action_ids(blocks: list[dict] | None) -> list[str]:
-    return [e["action_id"] for b in blocks or [] if b["type"] == "actions"
-            for e in b["elements"]]
+    return [e["action_id"] for b in blocks or [] if b["type"] == "actions" for e in b["elements"]]
 
 
 def section_titles(blocks: list[dict] | None) -> list[str]:
-    return [b["text"]["text"] for b in blocks or []
-            if b["type"] == "section" and b["text"]["text"].startswith("*")
-            and b["text"]["text"].endswith("*")]
+    return [
+        b["text"]["text"]
+        for b in blocks or []
+        if b["type"] == "section"
+        and b["text"]["text"].startswith("*")
+        and b["text"]["text"].endswith("*")
+    ]

@@ -18,38 +18,71 @@ def signed_headers(secret: str, body: bytes, timestamp: int | None = None) -> di
 
 
 def command_body(text: str, user_id: str, response_url: str, command: str = "/recommend") -> bytes:
-    return urlencode({
-        "token": "legacy", "team_id": "T0STANDIN", "team_domain": "standin",
-        "channel_id": "C0SALES", "channel_name": "sales", "user_id": user_id,
-        "user_name": "rep", "command": command, "text": text, "api_app_id": "A0RECBOT",
-        "response_url": response_url, "trigger_id": "1.2.3",
-    }).encode()
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T0STANDIN",
+            "team_domain": "standin",
+            "channel_id": "C0SALES",
+            "channel_name": "sales",
+            "user_id": user_id,
+            "user_name": "rep",
+            "command": command,
+            "text": text,
+            "api_app_id": "A0RECBOT",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+    ).encode()
 
 
 def action_body(action_id: str, value: str, user_id: str, response_url: str) -> bytes:
     payload = {
-        "type": "block_actions", "team": {"id": "T0STANDIN"}, "user": {"id": user_id},
-        "api_app_id": "A0RECBOT", "token": "legacy", "trigger_id": "1.2.3",
+        "type": "block_actions",
+        "team": {"id": "T0STANDIN"},
+        "user": {"id": user_id},
+        "api_app_id": "A0RECBOT",
+        "token": "legacy",
+        "trigger_id": "1.2.3",
         "container": {"type": "message", "is_ephemeral": True},
-        "channel": {"id": "C0SALES"}, "response_url": response_url,
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
-                     "value": value, "action_ts": "1"}],
+        "channel": {"id": "C0SALES"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b",
+                "value": value,
+                "action_ts": "1",
+            }
+        ],
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 def event_body(event: dict) -> bytes:
-    return json.dumps({
-        "token": "legacy", "team_id": "T0STANDIN", "api_app_id": "A0RECBOT",
-        "type": "event_callback", "event_id": "Ev1", "event_time": int(time.time()),
-        "event": event,
-    }).encode()
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T0STANDIN",
+            "api_app_id": "A0RECBOT",
+            "type": "event_callback",
+            "event_id": "Ev1",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+    ).encode()
 
 
-def post(url: str, body: bytes, headers: dict[str, str],
-         content_type: str = "application/x-www-form-urlencoded") -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": content_type, **headers})
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    content_type: str = "application/x-www-form-urlencoded",
+) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": content_type, **headers}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read()
@@ -65,8 +98,9 @@ def get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def signed_command(base_url: str, secret: str, text: str, user_id: str,
-                   response_url: str) -> tuple[int, dict]:
+def signed_command(
+    base_url: str, secret: str, text: str, user_id: str, response_url: str
+) -> tuple[int, dict]:
     body = command_body(text, user_id, response_url)
     status, data = post(f"{base_url}/slack/events", body, signed_headers(secret, body))
     return status, json.loads(data) if data else {}

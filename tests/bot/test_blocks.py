@@ -17,7 +17,11 @@ def _answer(note: str = "") -> blocks.Answer:
         CustomerRef(1, "C1" * 100, "N" * 400, "S" * 100, "R" * 100),
         AccountSummary(datetime(2026, 1, 1), 3, 12.5),
         LiveModel(1, "ncf", datetime(2026, 1, 1), None, None, None, {}, None, None),
-        picks, more, MAX_N, note=note)
+        picks,
+        more,
+        MAX_N,
+        note=note,
+    )
 
 
 def test_largest_answer_fits_slacks_limits() -> None:

@@ -73,9 +73,11 @@ def test_outage_and_recovery_through_the_http_endpoint(blinking, standin: SlackS
     engine, cut, restore = blinking
     server, live = start_server(make_deps(engine), standin)
     try:
+
         def ask() -> dict:
-            status, reply = signed_command(live.url, SECRET, "acme bistro", fixtures.REP_A,
-                                           standin.response_url())
+            status, reply = signed_command(
+                live.url, SECRET, "acme bistro", fixtures.REP_A, standin.response_url()
+            )
             assert status == 200
             return reply
 
@@ -101,8 +103,9 @@ def test_deps_survive_lazy_listener_copies(deps) -> None:
     assert dataclasses.replace(deps).sessions is deps.sessions
 
 
-@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
-                    reason="needs TEST_DATABASE_URL (CI always sets it)")
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL (CI always sets it)"
+)
 def test_statement_timeout_is_set_on_postgres(postgres_engine: Engine) -> None:
     url = postgres_engine.url.render_as_string(hide_password=False)
     engine = serving_engine(url, pool_size=1)

@@ -24,8 +24,9 @@ from tests.bot.signing import (
 
 
 def test_signed_recommend_returns_the_answer_in_one_round_trip(live: LiveServer) -> None:
-    status, reply = signed_command(live.url, SECRET, "acme bistro", fixtures.REP_A,
-                                   live.standin.response_url())
+    status, reply = signed_command(
+        live.url, SECRET, "acme bistro", fixtures.REP_A, live.standin.response_url()
+    )
     assert status == 200
     assert reply["response_type"] == "ephemeral"
     assert reply["blocks"][0]["text"]["text"] == "Acme Bistro"
@@ -35,16 +36,23 @@ def test_signed_recommend_returns_the_answer_in_one_round_trip(live: LiveServer)
     assert [c.method for c in live.standin.calls] == ["auth.test", "auth.test"]
 
 
-@pytest.mark.parametrize("text", ["'; DROP TABLE customers; --", "ünïcødé ☃ \x00", "",
-                                  "<!channel> <@U0VICTIM>", "acme " * 600])
+@pytest.mark.parametrize(
+    "text",
+    ["'; DROP TABLE customers; --", "ünïcødé ☃ \x00", "", "<!channel> <@U0VICTIM>", "acme " * 600],
+)
 def test_odd_text_over_http_is_answered_safely(live: LiveServer, text: str) -> None:
-    status, reply = signed_command(live.url, SECRET, text, fixtures.REP_A,
-                                   live.standin.response_url())
+    status, reply = signed_command(
+        live.url, SECRET, text, fixtures.REP_A, live.standin.response_url()
+    )
     assert status == 200 and reply["response_type"] == "ephemeral" and reply["text"]
     rendered = json.dumps(reply)
     assert "<!channel>" not in rendered and "<@U0VICTIM>" not in rendered
-    assert signed_command(live.url, SECRET, "C001", fixtures.REP_A, live.standin.response_url()
-                          )[1]["blocks"][0]["text"]["text"] == "Acme Bistro"
+    assert (
+        signed_command(live.url, SECRET, "C001", fixtures.REP_A, live.standin.response_url())[1][
+            "blocks"
+        ][0]["text"]["text"]
+        == "Acme Bistro"
+    )
 
 
 def test_start_up_auth_test_went_to_the_stand_in_with_the_token(live: LiveServer) -> None:
@@ -73,14 +81,21 @@ def test_bad_signatures_get_401_and_do_nothing(live: LiveServer, case: str) -> N
 
 def test_signature_just_inside_the_window_is_accepted(live: LiveServer) -> None:
     body = command_body("help", fixtures.REP_A, live.standin.response_url())
-    status, _ = post(f"{live.url}/slack/events", body,
-                     signed_headers(SECRET, body, timestamp=int(time.time()) - 4 * 60))
+    status, _ = post(
+        f"{live.url}/slack/events",
+        body,
+        signed_headers(SECRET, body, timestamp=int(time.time()) - 4 * 60),
+    )
     assert status == 200
 
 
 def test_share_button_posts_visibly_to_response_url(live: LiveServer) -> None:
-    body = action_body(blocks.SHARE, blocks.value(c=1, n=5, new=False), fixtures.REP_A,
-                       live.standin.response_url("share"))
+    body = action_body(
+        blocks.SHARE,
+        blocks.value(c=1, n=5, new=False),
+        fixtures.REP_A,
+        live.standin.response_url("share"),
+    )
     status, _ = post(f"{live.url}/slack/events", body, signed_headers(SECRET, body))
     assert status == 200
     [call] = live.standin.wait_for("response_url")
@@ -91,22 +106,38 @@ def test_share_button_posts_visibly_to_response_url(live: LiveServer) -> None:
 
 
 def test_vote_down_via_http_hides_the_product(live: LiveServer) -> None:
-    body = action_body(blocks.VOTE_DOWN, blocks.value(c=1, p=3, n=5, new=False),
-                       fixtures.REP_A, live.standin.response_url("vote"))
+    body = action_body(
+        blocks.VOTE_DOWN,
+        blocks.value(c=1, p=3, n=5, new=False),
+        fixtures.REP_A,
+        live.standin.response_url("vote"),
+    )
     assert post(f"{live.url}/slack/events", body, signed_headers(SECRET, body))[0] == 200
     [call] = live.standin.wait_for("response_url")
     assert call.params["replace_original"] is True
-    _, reply = signed_command(live.url, SECRET, "acme bistro", fixtures.REP_A,
-                              live.standin.response_url())
+    _, reply = signed_command(
+        live.url, SECRET, "acme bistro", fixtures.REP_A, live.standin.response_url()
+    )
     assert "Dairy item 03" not in all_text(reply["blocks"])
     assert "Dairy item 02" in all_text(reply["blocks"])
 
 
 def test_app_home_opened_publishes_the_view(live: LiveServer) -> None:
-    body = event_body({"type": "app_home_opened", "user": fixtures.REP_A, "tab": "home",
-                       "channel": "D0HOME", "event_ts": "1"})
-    status, _ = post(f"{live.url}/slack/events", body, signed_headers(SECRET, body),
-                     content_type="application/json")
+    body = event_body(
+        {
+            "type": "app_home_opened",
+            "user": fixtures.REP_A,
+            "tab": "home",
+            "channel": "D0HOME",
+            "event_ts": "1",
+        }
+    )
+    status, _ = post(
+        f"{live.url}/slack/events",
+        body,
+        signed_headers(SECRET, body),
+        content_type="application/json",
+    )
     assert status == 200
     [call] = live.standin.wait_for("views.publish")
     assert call.params["user_id"] == fixtures.REP_A
@@ -119,8 +150,11 @@ def test_app_home_opened_publishes_the_view(live: LiveServer) -> None:
 def test_healthz_reports_database_and_live_model(live: LiveServer) -> None:
     status, data = get(f"{live.url}/healthz")
     assert status == 200
-    assert json.loads(data) == {"ok": True, "database": "ok", "live_model": {
-        "id": fixtures.LIVE_ID, "arch": "ncf", "trained_at": "2026-11-20T00:00:00"}}
+    assert json.loads(data) == {
+        "ok": True,
+        "database": "ok",
+        "live_model": {"id": fixtures.LIVE_ID, "arch": "ncf", "trained_at": "2026-11-20T00:00:00"},
+    }
 
 
 def test_other_paths_are_404(live: LiveServer) -> None:

@@ -16,7 +16,8 @@ def test_containing_finds_each_name_once_in_order() -> None:
 
 def test_only_keeps_the_allowed_ids() -> None:
     index = NameIndex([10, 20, 30], ["acme bistro", "acme grill", "harbor cafe"]).only(
-        frozenset({20, 30}))
+        frozenset({20, 30})
+    )
     assert index.ids == [20, 30]
     assert index.containing("acme") == [0]
 

@@ -8,22 +8,28 @@ from bot.mrkdwn import escape, mention, plain
 from bot.parsing import DEFAULT_N, MAX_N, Request, parse
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("acme", Request("recommend", "acme", DEFAULT_N)),
-    ("acme 3", Request("recommend", "acme", 3, alt_query="acme 3")),
-    ("acme new", Request("recommend", "acme", DEFAULT_N, True)),
-    ("acme 3 new", Request("recommend", "acme", 3, True, alt_query="acme 3")),
-    ("acme new 3", Request("recommend", "acme", 3, True, alt_query="acme 3")),
-    ("acme 99", Request("recommend", "acme", MAX_N, n_capped=True, alt_query="acme 99")),
-    ("harbor cafe 0012", Request("recommend", "harbor cafe 0012", DEFAULT_N)),
-    ("new", Request("recommend", "new", DEFAULT_N)),
-    ("acme 0", Request("bad_n")),
-    ("", Request("help")), ("help", Request("help")), ("status", Request("status")),
-    ("Status", Request("status")), ("status report co", Request("recommend", "status report co")),
-    ("hidden acme", Request("hidden", "acme")),
-    ("  acme\x00\u200b  bistro\t", Request("recommend", "acme bistro", DEFAULT_N)),
-    ("x" * 201, Request("too_long")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("acme", Request("recommend", "acme", DEFAULT_N)),
+        ("acme 3", Request("recommend", "acme", 3, alt_query="acme 3")),
+        ("acme new", Request("recommend", "acme", DEFAULT_N, True)),
+        ("acme 3 new", Request("recommend", "acme", 3, True, alt_query="acme 3")),
+        ("acme new 3", Request("recommend", "acme", 3, True, alt_query="acme 3")),
+        ("acme 99", Request("recommend", "acme", MAX_N, n_capped=True, alt_query="acme 99")),
+        ("harbor cafe 0012", Request("recommend", "harbor cafe 0012", DEFAULT_N)),
+        ("new", Request("recommend", "new", DEFAULT_N)),
+        ("acme 0", Request("bad_n")),
+        ("", Request("help")),
+        ("help", Request("help")),
+        ("status", Request("status")),
+        ("Status", Request("status")),
+        ("status report co", Request("recommend", "status report co")),
+        ("hidden acme", Request("hidden", "acme")),
+        ("  acme\x00\u200b  bistro\t", Request("recommend", "acme bistro", DEFAULT_N)),
+        ("x" * 201, Request("too_long")),
+    ],
+)
 def test_parse(text: str, expected: Request) -> None:
     assert parse(text) == expected
 

@@ -24,8 +24,17 @@ from tests.slack_standin import BOT_TOKEN, SlackStandIn
 
 REPO = Path(__file__).resolve().parents[2]
 RECBOT = str(Path(sys.executable).with_name("recbot"))
-SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-              "PORT", "RESTRICT_TO_ASSIGNED", "ADMIN_USER_IDS", "WEB_CONCURRENCY", "WEB_THREADS")
+SLACK_VARS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "PORT",
+    "RESTRICT_TO_ASSIGNED",
+    "ADMIN_USER_IDS",
+    "WEB_CONCURRENCY",
+    "WEB_THREADS",
+)
 
 
 def clean_env(**values: str) -> dict[str, str]:
@@ -34,21 +43,41 @@ def clean_env(**values: str) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize(("env", "needle"), [
-    ({}, "SLACK_BOT_TOKEN is not set"),
-    ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN must be a bot token"),
-    ({"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_SIGNING_SECRET is not set"),
-    ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN must be"),
-    ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "PORT": "http"}, "PORT must be"),
-    ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "ftp://x"},
-     "SLACK_API_URL must be"),
-    ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s",
-      "RESTRICT_TO_ASSIGNED": "maybe"}, "RESTRICT_TO_ASSIGNED must be true or false"),
-    ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "ADMIN_USER_IDS": "bob"},
-     "ADMIN_USER_IDS must be"),
-])
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({}, "SLACK_BOT_TOKEN is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN must be a bot token"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_SIGNING_SECRET is not set"),
+        (
+            {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xoxb-wrong"},
+            "SLACK_APP_TOKEN must be",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "PORT": "http"},
+            "PORT must be",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "ftp://x"},
+            "SLACK_API_URL must be",
+        ),
+        (
+            {
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": "s",
+                "RESTRICT_TO_ASSIGNED": "maybe",
+            },
+            "RESTRICT_TO_ASSIGNED must be true or false",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "ADMIN_USER_IDS": "bob"},
+            "ADMIN_USER_IDS must be",
+        ),
+    ],
+)
 def test_bad_settings_stop_start_up_with_one_line(
-        env: dict, needle: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env: dict, needle: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(tmp_path)  # no .env from the working tree
     for key in SLACK_VARS:
         monkeypatch.delenv(key, raising=False)
@@ -62,15 +91,24 @@ def test_bad_settings_stop_start_up_with_one_line(
 def test_refused_token_is_one_line_naming_the_variable(database_url: str, tmp_path: Path) -> None:
     with SlackStandIn(valid_tokens={"xoxb-the-right-one"}) as slack:
         done = subprocess.run(
-            [RECBOT, "serve"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-            env=clean_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                          SLACK_API_URL=slack.api_url,
-                          DATABASE_URL=database_url))
+            [RECBOT, "serve"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=clean_env(
+                SLACK_BOT_TOKEN=BOT_TOKEN,
+                SLACK_SIGNING_SECRET=SECRET,
+                SLACK_API_URL=slack.api_url,
+                DATABASE_URL=database_url,
+            ),
+        )
         assert slack.calls_to("auth.test")
         api_url = slack.api_url
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
-        f"Error: SLACK_BOT_TOKEN was refused by {api_url}auth.test: invalid_auth")
+        f"Error: SLACK_BOT_TOKEN was refused by {api_url}auth.test: invalid_auth"
+    )
     assert BOT_TOKEN not in done.stderr + done.stdout
     assert SECRET not in done.stderr + done.stdout
 
@@ -101,16 +139,27 @@ def _maps_mention(pid: int, word: str) -> bool:
 
 
 def test_http_server_under_gunicorn_answers_signed_requests(
-        filled, database_url: str, tmp_path: Path) -> None:
+    filled, database_url: str, tmp_path: Path
+) -> None:
     port = _free_port()
     with SlackStandIn() as slack:
         proc = subprocess.Popen(
-            [RECBOT, "serve"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, env=clean_env(
-                SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                SLACK_API_URL=slack.api_url, PORT=str(port), WEB_CONCURRENCY="2",
-                WEB_THREADS="2", DATABASE_URL=database_url,
-                SCHEDULER="off"))  # the scheduler child is tested in tests/jobs
+            [RECBOT, "serve"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=clean_env(
+                SLACK_BOT_TOKEN=BOT_TOKEN,
+                SLACK_SIGNING_SECRET=SECRET,
+                SLACK_API_URL=slack.api_url,
+                PORT=str(port),
+                WEB_CONCURRENCY="2",
+                WEB_THREADS="2",
+                DATABASE_URL=database_url,
+                SCHEDULER="off",
+            ),
+        )  # the scheduler child is tested in tests/jobs
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60
@@ -124,16 +173,20 @@ def test_http_server_under_gunicorn_answers_signed_requests(
             health = json.loads(get(f"{base}/healthz")[1])
             assert health["live_model"]["id"] == fixtures.LIVE_ID
             for _ in range(4):  # several, so both workers are likely exercised
-                status, reply = signed_command(base, SECRET, "acme bistro", fixtures.REP_A,
-                                               slack.response_url())
+                status, reply = signed_command(
+                    base, SECRET, "acme bistro", fixtures.REP_A, slack.response_url()
+                )
                 assert status == 200
-                assert section_titles(reply["blocks"]) == ["*Likely to reorder*",
-                                                           "*New for this customer*"]
+                assert section_titles(reply["blocks"]) == [
+                    "*Likely to reorder*",
+                    "*New for this customer*",
+                ]
             # Each worker boots (and calls auth.test) on its own; on a busy machine the second
             # may still be starting after the first has answered.
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and (
-                    len(_children(proc.pid)) < 2 or len(slack.calls) < 2):
+                len(_children(proc.pid)) < 2 or len(slack.calls) < 2
+            ):
                 time.sleep(0.2)
             workers = _children(proc.pid)
             assert len(workers) == 2
@@ -148,14 +201,24 @@ def test_http_server_under_gunicorn_answers_signed_requests(
     assert "HTTP on port" in out
 
 
-def test_socket_mode_opens_a_connection_with_the_app_token(filled, database_url: str,
-                                                           tmp_path: Path) -> None:
+def test_socket_mode_opens_a_connection_with_the_app_token(
+    filled, database_url: str, tmp_path: Path
+) -> None:
     with SlackStandIn() as slack:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.server"], cwd=REPO, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env=clean_env(
-                SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN="xapp-1-test",
-                SLACK_API_URL=slack.api_url, DATABASE_URL=database_url, SCHEDULER="off"))
+            [sys.executable, "-m", "bot.server"],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=clean_env(
+                SLACK_BOT_TOKEN=BOT_TOKEN,
+                SLACK_APP_TOKEN="xapp-1-test",
+                SLACK_API_URL=slack.api_url,
+                DATABASE_URL=database_url,
+                SCHEDULER="off",
+            ),
+        )
         try:
             [call, *_] = slack.wait_for("apps.connections.open", timeout=60)
             assert call.token == "xapp-1-test"
@@ -170,6 +233,11 @@ def test_bot_package_never_imports_model_code() -> None:
         if path.parent.name == "cli" and path.name != "serve_command.py":
             continue  # other teams' commands; serving never imports them (see bot.server)
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not {n.split(".")[0] for n in names} & banned, f"{path}: {names}"

@@ -7,8 +7,17 @@ import pytest
 from db.errors import RecbotError
 from db.settings import DEFAULT_SLACK_API_URL, SlackSettings
 
-VARS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "PORT",
-        "RESTRICT_TO_ASSIGNED", "ADMIN_USER_IDS", "WEB_CONCURRENCY", "WEB_THREADS")
+VARS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "PORT",
+    "RESTRICT_TO_ASSIGNED",
+    "ADMIN_USER_IDS",
+    "WEB_CONCURRENCY",
+    "WEB_THREADS",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -22,14 +31,25 @@ def clean(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:
 def test_defaults() -> None:
     s = SlackSettings.from_env()
     assert (s.api_url, s.port, s.restrict_to_assigned, s.admin_user_ids, s.socket_mode) == (
-        DEFAULT_SLACK_API_URL, 3000, False, frozenset(), False)
+        DEFAULT_SLACK_API_URL,
+        3000,
+        False,
+        frozenset(),
+        False,
+    )
 
 
 def test_values_are_parsed(clean: pytest.MonkeyPatch) -> None:
-    for key, val in {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1",
-                     "SLACK_API_URL": "http://127.0.0.1:9/api", "PORT": "8080",
-                     "RESTRICT_TO_ASSIGNED": "TRUE", "ADMIN_USER_IDS": "U1AB, W2CD",
-                     "WEB_CONCURRENCY": "3", "WEB_THREADS": "8"}.items():
+    for key, val in {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_APP_TOKEN": "xapp-1",
+        "SLACK_API_URL": "http://127.0.0.1:9/api",
+        "PORT": "8080",
+        "RESTRICT_TO_ASSIGNED": "TRUE",
+        "ADMIN_USER_IDS": "U1AB, W2CD",
+        "WEB_CONCURRENCY": "3",
+        "WEB_THREADS": "8",
+    }.items():
         clean.setenv(key, val)
     s = SlackSettings.from_env()
     assert s.api_url == "http://127.0.0.1:9/api/" and s.port == 8080 and s.socket_mode
@@ -46,8 +66,10 @@ def test_secrets_never_in_repr(clean: pytest.MonkeyPatch) -> None:
     assert "supersecret" not in text and "sigsecret" not in text and "appsecret" not in text
 
 
-@pytest.mark.parametrize(("key", "val"), [("PORT", "0"), ("PORT", "70000"),
-                                          ("WEB_THREADS", "-1"), ("SLACK_API_URL", "slack.com")])
+@pytest.mark.parametrize(
+    ("key", "val"),
+    [("PORT", "0"), ("PORT", "70000"), ("WEB_THREADS", "-1"), ("SLACK_API_URL", "slack.com")],
+)
 def test_invalid_values_name_the_variable(clean: pytest.MonkeyPatch, key: str, val: str) -> None:
     clean.setenv(key, val)
     with pytest.raises(RecbotError, match=key):

@@ -36,4 +36,7 @@ def test_stand_in_serves_lookups_and_dm_channels(standin: SlackStandIn) -> None:
         client.users_lookupByEmail(email="nobody@example.com")
     assert client.conversations_open(users="U0REP")["channel"]["id"] == "D0REP"
     assert [c.method for c in standin.calls] == [
-        "users.lookupByEmail", "users.lookupByEmail", "conversations.open"]
+        "users.lookupByEmail",
+        "users.lookupByEmail",
+        "conversations.open",
+    ]

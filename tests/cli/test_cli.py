@@ -27,8 +27,22 @@ def run(args: list[str], database_url: str | None = None) -> Result:
 def test_help_lists_every_command_on_one_line() -> None:
     result = run(["--help"])
     assert result.exit_code == 0
-    commands = ("db", "demo", "digest", "evaluate", "export", "generate", "import", "jobs",
-                "models", "recommend", "retrain", "scheduler", "serve", "train")
+    commands = (
+        "db",
+        "demo",
+        "digest",
+        "evaluate",
+        "export",
+        "generate",
+        "import",
+        "jobs",
+        "models",
+        "recommend",
+        "retrain",
+        "scheduler",
+        "serve",
+        "train",
+    )
     for command in commands:
         lines = [line for line in result.output.splitlines() if line.strip().startswith(command)]
         assert lines and not lines[0].rstrip().endswith("...")
@@ -36,8 +50,9 @@ def test_help_lists_every_command_on_one_line() -> None:
 
 def test_bad_rows_are_listed_then_one_error_line(database_url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text("customer_id,product_id,quantity,occurred_at\nC1,P1,2,2026-01-05\n"
-                   "C1,P1,many,2026-01-05\n")
+    bad.write_text(
+        "customer_id,product_id,quantity,occurred_at\nC1,P1,2,2026-01-05\nC1,P1,many,2026-01-05\n"
+    )
     result = run(["import", "transactions", str(bad)], database_url)
 
     assert result.exit_code == 1
@@ -46,8 +61,7 @@ def test_bad_rows_are_listed_then_one_error_line(database_url: str, tmp_path: Pa
     assert "Traceback" not in result.output
 
 
-def test_import_twice_says_nothing_added(database_url: str, engine: Engine,
-                                         tmp_path: Path) -> None:
+def test_import_twice_says_nothing_added(database_url: str, engine: Engine, tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     good.write_text("customer_id,product_id,quantity,occurred_at\nC1,P1,2,2026-01-05\n")
     assert run(["import", "transactions", str(good)], database_url).exit_code == 0
@@ -86,9 +100,22 @@ def test_missing_file_and_wrong_columns(database_url: str, tmp_path: Path) -> No
     result = run(["import", "transactions", str(wrong)], database_url)
     assert result.exit_code == 1 and "--map customer_id=" in result.stderr
 
-    mapped = run(["import", "transactions", str(wrong), "--map", "customer_id=CustomerID",
-                  "--map", "product_id=StockCode", "--map", "quantity=Quantity",
-                  "--map", "occurred_at=InvoiceDate"], database_url)
+    mapped = run(
+        [
+            "import",
+            "transactions",
+            str(wrong),
+            "--map",
+            "customer_id=CustomerID",
+            "--map",
+            "product_id=StockCode",
+            "--map",
+            "quantity=Quantity",
+            "--map",
+            "occurred_at=InvoiceDate",
+        ],
+        database_url,
+    )
     assert mapped.exit_code == 0, mapped.output
 
 
@@ -110,16 +137,21 @@ def test_demo_fills_the_embedded_default_database(tmp_path: Path) -> None:
     # A real process, as a user runs it: training loads TensorFlow, which must stay out of the
     # test process (other tests check that the serving and scheduling code never loads it).
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    result = subprocess.run([RECBOT, "demo"], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        [RECBOT, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     engine = make_engine(f"sqlite:///{tmp_path / 'recbot.db'}")
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Transaction)) > 10_000
         assert conn.scalar(select(func.count()).select_from(RepAssignment)) > 0
-        assert conn.scalar(select(func.count()).select_from(ModelVersion)
-                           .where(ModelVersion.status == "live")) == 1
+        assert (
+            conn.scalar(
+                select(func.count()).select_from(ModelVersion).where(ModelVersion.status == "live")
+            )
+            == 1
+        )
         assert conn.scalar(select(func.count()).select_from(Recommendation)) > 0
     engine.dispose()
     assert "likely to (re)order" in result.stdout and "new for this customer" in result.stdout
@@ -141,10 +173,21 @@ def test_generate_seed_reproduces_the_blog_data(tmp_path: Path) -> None:
 
 
 def test_generate_b2b_is_seeded_and_writes_companions(tmp_path: Path) -> None:
-    args = ["generate", "--profile", "b2b", "--customers", "50", "--products", "40",
-            "--weeks", "20", "--rows", "3000"]
-    assert run(args + ["--out", str(tmp_path / "a.csv")]).exit_code == 0
-    assert run(args + ["--out", str(tmp_path / "b.csv")]).exit_code == 0
+    args = [
+        "generate",
+        "--profile",
+        "b2b",
+        "--customers",
+        "50",
+        "--products",
+        "40",
+        "--weeks",
+        "20",
+        "--rows",
+        "3000",
+    ]
+    assert run([*args, "--out", str(tmp_path / "a.csv")]).exit_code == 0
+    assert run([*args, "--out", str(tmp_path / "b.csv")]).exit_code == 0
 
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert len(pd.read_csv(tmp_path / "a.csv")) == 3000

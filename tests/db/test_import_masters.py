@@ -19,16 +19,30 @@ def write(tmp_path: Path, name: str, content: str) -> Path:
 
 
 def load_customers(engine: Engine, tmp_path: Path) -> None:
-    import_masters(engine, write(tmp_path, "c.csv", "customer_id,name,segment\n"
-                                 "C1,Acme,Restaurants\nC2,Bluebird,Hotels\nC3,Cedar,Schools\n"),
-                   "customers")
+    import_masters(
+        engine,
+        write(
+            tmp_path,
+            "c.csv",
+            "customer_id,name,segment\nC1,Acme,Restaurants\nC2,Bluebird,Hotels\nC3,Cedar,Schools\n",
+        ),
+        "customers",
+    )
 
 
 def test_customers_upsert_counts_created_updated_unchanged(engine: Engine, tmp_path: Path) -> None:
     load_customers(engine, tmp_path)
-    report = import_masters(engine, write(tmp_path, "c2.csv", "customer_id,name,segment\n"
-                                          "C1,Acme,Restaurants\nC2,Bluebird Hotel,Hotels\n"
-                                          "C4,Delta,Offices\n"), "customers")
+    report = import_masters(
+        engine,
+        write(
+            tmp_path,
+            "c2.csv",
+            "customer_id,name,segment\n"
+            "C1,Acme,Restaurants\nC2,Bluebird Hotel,Hotels\n"
+            "C4,Delta,Offices\n",
+        ),
+        "customers",
+    )
 
     assert (report.created, report.updated, report.unchanged) == (1, 1, 1)
     with engine.connect() as conn:
@@ -39,16 +53,29 @@ def test_customers_upsert_counts_created_updated_unchanged(engine: Engine, tmp_p
 def test_reps_with_assignments_replace_previous_ones(engine: Engine, tmp_path: Path) -> None:
     load_customers(engine, tmp_path)
     header = "email,name,slack_user_id,time_zone,customer_ids\n"
-    import_masters(engine, write(tmp_path, "r.csv", header +
-                                 "Ann@Example.com,Ann,U123,Europe/Berlin,C1;C2\n"), "reps")
-    report = import_masters(engine, write(tmp_path, "r2.csv", header +
-                                          "ann@example.com,Ann,U123,Europe/Berlin,C3\n"), "reps")
+    import_masters(
+        engine,
+        write(tmp_path, "r.csv", header + "Ann@Example.com,Ann,U123,Europe/Berlin,C1;C2\n"),
+        "reps",
+    )
+    report = import_masters(
+        engine,
+        write(tmp_path, "r2.csv", header + "ann@example.com,Ann,U123,Europe/Berlin,C3\n"),
+        "reps",
+    )
 
     assert report.updated == 1
     with engine.connect() as conn:
         rep = conn.execute(select(SalesRep.email, SalesRep.time_zone)).one()
-        assigned = conn.execute(select(Customer.external_id).join(
-            RepAssignment, RepAssignment.customer_id == Customer.id)).scalars().all()
+        assigned = (
+            conn.execute(
+                select(Customer.external_id).join(
+                    RepAssignment, RepAssignment.customer_id == Customer.id
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert rep == ("ann@example.com", "Europe/Berlin")
     assert assigned == ["C3"]
 
@@ -65,11 +92,15 @@ def test_reimporting_the_same_reps_changes_nothing(engine: Engine, tmp_path: Pat
 
 def test_bad_rep_lines_abort_and_name_the_line(engine: Engine, tmp_path: Path) -> None:
     load_customers(engine, tmp_path)
-    path = write(tmp_path, "r.csv", "email,name,time_zone,customer_ids\n"
-                                    "ann@example.com,Ann,Mars/Olympus,C1\n"
-                                    "bob@example.com,Bob,UTC,C1;C99\n"
-                                    "not-an-email,Carl,UTC,C2\n"
-                                    "dan@example.com,Dan,UTC,C3\n")
+    path = write(
+        tmp_path,
+        "r.csv",
+        "email,name,time_zone,customer_ids\n"
+        "ann@example.com,Ann,Mars/Olympus,C1\n"
+        "bob@example.com,Bob,UTC,C1;C99\n"
+        "not-an-email,Carl,UTC,C2\n"
+        "dan@example.com,Dan,UTC,C3\n",
+    )
     with pytest.raises(ImportRejected) as caught:
         import_masters(engine, path, "reps")
 

@@ -34,8 +34,10 @@ def write(tmp_path: Path, content: str, name: str = "tx.csv") -> Path:
 
 def table_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {t.name: conn.scalar(select(func.count()).select_from(t))
-                for t in Base.metadata.sorted_tables}
+        return {
+            t.name: conn.scalar(select(func.count()).select_from(t))
+            for t in Base.metadata.sorted_tables
+        }
 
 
 def test_valid_file_creates_customers_products_and_rows(engine: Engine, tmp_path: Path) -> None:
@@ -48,8 +50,12 @@ def test_valid_file_creates_customers_products_and_rows(engine: Engine, tmp_path
         assert names == {"C1": "Acme Foods", "C2": "Bluebird Inn"}
         assert conn.scalar(select(Product.name).where(Product.external_id == "P2")) == "Filters"
         rows = conn.execute(
-            select(Customer.external_id, Transaction.quantity, Transaction.amount,
-                   Transaction.occurred_at)
+            select(
+                Customer.external_id,
+                Transaction.quantity,
+                Transaction.amount,
+                Transaction.occurred_at,
+            )
             .join(Customer, Customer.id == Transaction.customer_id)
             .order_by(Transaction.occurred_at, Transaction.quantity)
         ).all()
@@ -64,7 +70,9 @@ def test_malformed_file_writes_nothing_and_reports_every_bad_line(
 ) -> None:
     import_transactions(engine, write(tmp_path, GOOD, "first.csv"), now=NOW)
     before = table_counts(engine)
-    bad = write(tmp_path, """customer_id,product_id,quantity,occurred_at,amount
+    bad = write(
+        tmp_path,
+        """customer_id,product_id,quantity,occurred_at,amount
 C9,P9,2,2026-01-05,1
 C9,,2,2026-01-05,
 
@@ -72,7 +80,8 @@ C9,P9,abc,2026-01-06,
 C9,P9,0,2026-01-07,
 C9,P9,1,last tuesday,
 C9,P9,3,2031-01-01,x
-""")
+""",
+    )
     with pytest.raises(ImportRejected) as caught:
         import_transactions(engine, bad, now=NOW)
 
@@ -89,8 +98,11 @@ C9,P9,3,2031-01-01,x
 
 
 def test_skip_invalid_imports_good_rows_and_writes_rejects(engine: Engine, tmp_path: Path) -> None:
-    bad = write(tmp_path, "customer_id,product_id,quantity,occurred_at\nC1,P1,2,2026-01-05\n"
-                          "C1,P1,zero,2026-01-05\nC2,P2,1,2026-01-06\n")
+    bad = write(
+        tmp_path,
+        "customer_id,product_id,quantity,occurred_at\nC1,P1,2,2026-01-05\n"
+        "C1,P1,zero,2026-01-05\nC2,P2,1,2026-01-06\n",
+    )
     rejects = tmp_path / "rejects.csv"
 
     report = import_transactions(engine, bad, skip_invalid=True, rejects_path=rejects, now=NOW)
@@ -114,12 +126,24 @@ def test_same_file_twice_adds_nothing(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_column_map_and_gzip(engine: Engine, tmp_path: Path) -> None:
-    path = write(tmp_path, "InvoiceDate,CustomerID,StockCode,Quantity,Country\n"
-                           "2026-03-01,17850,85123A,6,United Kingdom\n", "retail.csv.gz")
+    path = write(
+        tmp_path,
+        "InvoiceDate,CustomerID,StockCode,Quantity,Country\n"
+        "2026-03-01,17850,85123A,6,United Kingdom\n",
+        "retail.csv.gz",
+    )
 
     report = import_transactions(
-        engine, path, column_map={"CustomerID": "customer_id", "StockCode": "product_id",
-                                  "Quantity": "quantity", "InvoiceDate": "occurred_at"}, now=NOW)
+        engine,
+        path,
+        column_map={
+            "CustomerID": "customer_id",
+            "StockCode": "product_id",
+            "Quantity": "quantity",
+            "InvoiceDate": "occurred_at",
+        },
+        now=NOW,
+    )
 
     assert report.rows_imported == 1
     with engine.connect() as conn:
@@ -140,12 +164,15 @@ def test_custom_date_format(engine: Engine, tmp_path: Path) -> None:
     [
         ("customer,product_id,quantity,occurred_at\n", r"missing column\(s\) customer_id"),
         ("", "the file is empty"),
-        ("customer_id,product_id,quantity,occurred_at\nC1,P1,1,2026-01-01,extra,cols\n",
-         "malformed CSV"),
+        (
+            "customer_id,product_id,quantity,occurred_at\nC1,P1,1,2026-01-01,extra,cols\n",
+            "malformed CSV",
+        ),
     ],
 )
-def test_unusable_files_get_one_clear_error(engine: Engine, tmp_path: Path, content: str,
-                                            message: str) -> None:
+def test_unusable_files_get_one_clear_error(
+    engine: Engine, tmp_path: Path, content: str, message: str
+) -> None:
     with pytest.raises(RecbotError, match=message):
         import_transactions(engine, write(tmp_path, content), now=NOW)
     assert table_counts(engine)["import_batches"] == 0
@@ -153,21 +180,33 @@ def test_unusable_files_get_one_clear_error(engine: Engine, tmp_path: Path, cont
 
 def test_stored_times_compare_exactly_with_bound_datetimes(engine: Engine, tmp_path: Path) -> None:
     """A row at exactly the cut-off must not count as before it (string storage on SQLite)."""
-    import_transactions(engine, write(tmp_path, "customer_id,product_id,quantity,occurred_at\n"
-                                                "C1,P1,1,2026-10-01 00:00:00\n"), now=NOW)
+    import_transactions(
+        engine,
+        write(
+            tmp_path, "customer_id,product_id,quantity,occurred_at\nC1,P1,1,2026-10-01 00:00:00\n"
+        ),
+        now=NOW,
+    )
     with engine.connect() as conn:
-        before = conn.scalar(select(func.count()).select_from(Transaction)
-                             .where(Transaction.occurred_at < datetime(2026, 10, 1)))
-        at = conn.scalar(select(func.count()).select_from(Transaction)
-                         .where(Transaction.occurred_at == datetime(2026, 10, 1)))
+        before = conn.scalar(
+            select(func.count())
+            .select_from(Transaction)
+            .where(Transaction.occurred_at < datetime(2026, 10, 1))
+        )
+        at = conn.scalar(
+            select(func.count())
+            .select_from(Transaction)
+            .where(Transaction.occurred_at == datetime(2026, 10, 1))
+        )
     assert (before, at) == (0, 1)
 
 
 def test_chunked_import_matches_single_chunk(engine: Engine, tmp_path: Path) -> None:
     lines = ["customer_id,product_id,quantity,occurred_at"]
     lines += [f"C{i % 7},P{i % 11},{1 + i % 3},2026-01-{1 + i % 28:02d}" for i in range(500)]
-    report = import_transactions(engine, write(tmp_path, "\n".join(lines) + "\n"),
-                                 chunk_rows=37, now=NOW)
+    report = import_transactions(
+        engine, write(tmp_path, "\n".join(lines) + "\n"), chunk_rows=37, now=NOW
+    )
 
     assert report.rows_imported == 500
     with engine.connect() as conn:

@@ -39,8 +39,15 @@ DUE_AT_0805 = {"D0REPA", "D0REPB", "D0REPC", "D0REPD"}  # E is in Los Angeles: 0
 def add_reps(engine: Engine) -> None:
     with Session(engine) as s:
         for rep_id, email, user, tz, _ in EXTRA_REPS:
-            s.add(SalesRep(id=rep_id, email=email, name=f"Rep {email[0].upper()}",
-                           slack_user_id=user, time_zone=tz))
+            s.add(
+                SalesRep(
+                    id=rep_id,
+                    email=email,
+                    name=f"Rep {email[0].upper()}",
+                    slack_user_id=user,
+                    time_zone=tz,
+                )
+            )
         s.flush()
         s.add_all(RepAssignment(rep_id=r, customer_id=c) for r, *_, cs in EXTRA_REPS for c in cs)
         s.commit()
@@ -61,12 +68,18 @@ def slack() -> Iterator[SlackStandIn]:
         yield standin
 
 
-def digest_job(engine: Engine, slack: SlackStandIn, owner: str = "test:1",
-               settings: JobSettings = SETTINGS, pacer: Pacer | None = None,
-               retries: int = 2) -> DigestJob:
+def digest_job(
+    engine: Engine,
+    slack: SlackStandIn,
+    owner: str = "test:1",
+    settings: JobSettings = SETTINGS,
+    pacer: Pacer | None = None,
+    retries: int = 2,
+) -> DigestJob:
     client = make_client(BOT_TOKEN, slack.api_url, timeout=5, retries=retries)
-    return DigestJob(engine, settings, client, pacer or Pacer(0), owner=owner,
-                     clock=lambda: MONDAY_0805_UTC)
+    return DigestJob(
+        engine, settings, client, pacer or Pacer(0), owner=owner, clock=lambda: MONDAY_0805_UTC
+    )
 
 
 def dms(slack: SlackStandIn) -> dict[str, int]:

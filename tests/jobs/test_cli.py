@@ -14,8 +14,13 @@ from tests.slack_standin import BOT_TOKEN, SlackStandIn
 
 
 def run(args: list[str], database_url: str, **env: str) -> Result:
-    base = {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "", "SLACK_API_URL": "",
-            "ADMIN_CHANNEL": "", "RETRAIN_COMMAND": ""}
+    base = {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": "",
+        "SLACK_API_URL": "",
+        "ADMIN_CHANNEL": "",
+        "RETRAIN_COMMAND": "",
+    }
     return CliRunner().invoke(cli, args, env={**base, **env}, catch_exceptions=False)
 
 
@@ -76,10 +81,13 @@ def test_next_digest_is_the_earliest_of_the_reps_time_zones(engine: Engine) -> N
     from db.settings import JobSettings
 
     with engine.begin() as conn:
-        conn.execute(insert(SalesRep), [
-            {"email": "ny@example.com", "name": "NY", "time_zone": "America/New_York"},
-            {"email": "la@example.com", "name": "LA", "time_zone": "America/Los_Angeles"},
-        ])
+        conn.execute(
+            insert(SalesRep),
+            [
+                {"email": "ny@example.com", "name": "NY", "time_zone": "America/New_York"},
+                {"email": "la@example.com", "name": "LA", "time_zone": "America/Los_Angeles"},
+            ],
+        )
         view = overview(conn, JobSettings(), datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
 
     # Monday 08:00 in New York comes first: 13:00 UTC.

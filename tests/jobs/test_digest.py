@@ -38,7 +38,8 @@ def test_each_due_rep_gets_one_dm_in_their_own_morning(db: Engine, slack: SlackS
 
 
 def test_digest_lists_accounts_by_opportunity_with_picks_and_open_button(
-        db: Engine, slack: SlackStandIn) -> None:
+    db: Engine, slack: SlackStandIn
+) -> None:
     digest_job(db, slack).run(MONDAY_0805_UTC)
     [call] = [c for c in slack.delivered("chat.postMessage") if c.params["channel"] == "D0REPC"]
     blocks = call.params["blocks"]
@@ -72,7 +73,8 @@ def test_email_lookup_once_then_cached(db: Engine, slack: SlackStandIn) -> None:
 
 
 def test_unknown_email_is_recorded_failed_and_retried_next_run(
-        db: Engine, slack: SlackStandIn) -> None:
+    db: Engine, slack: SlackStandIn
+) -> None:
     slack.users_by_email.clear()
     first = digest_job(db, slack).run(MONDAY_0805_UTC)
     assert first.failed == 1
@@ -104,15 +106,17 @@ def test_500s_and_dropped_connections_are_retried(db: Engine, slack: SlackStandI
 
 
 def test_persistent_500_is_recorded_failed_with_its_error_then_sent_next_run(
-        db: Engine, slack: SlackStandIn) -> None:
+    db: Engine, slack: SlackStandIn
+) -> None:
     slack.fail("chat.postMessage", "500", times=3)  # the first rep's send and its 2 retries
     first = digest_job(db, slack, retries=2).run(MONDAY_0805_UTC)
     assert (first.sent, first.failed) == (3, 1)
     [failed] = [r for r in rows(db).values() if r.status == "failed"]
     assert failed.error == "Slack chat.postMessage: HTTP 500 internal_error"
     with db.connect() as conn:
-        run = conn.execute(select(JobRun.outcome, JobRun.detail)
-                           .where(JobRun.job == "digest")).one()
+        run = conn.execute(
+            select(JobRun.outcome, JobRun.detail).where(JobRun.job == "digest")
+        ).one()
     assert run.outcome == "partly failed" and "1 failed" in run.detail
 
     second = digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(minutes=31))
@@ -138,7 +142,8 @@ def crash_on_call(monkeypatch: pytest.MonkeyPatch, target: object, name: str, n:
 
 
 def test_crash_after_slack_accepted_a_dm_does_not_send_it_twice(
-        db: Engine, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    db: Engine, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     crash_on_call(monkeypatch, claims, "mark_sent", 2)  # Slack has the 2nd DM; the DB not yet
     with pytest.raises(Crash):
         digest_job(db, slack).run(MONDAY_0805_UTC)
@@ -160,7 +165,8 @@ def test_crash_after_slack_accepted_a_dm_does_not_send_it_twice(
 
 
 def test_crash_before_sending_sends_after_restart(
-        db: Engine, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    db: Engine, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bot.jobs import digest
 
     crash_on_call(monkeypatch, digest, "digest_message", 3)
@@ -173,16 +179,23 @@ def test_crash_before_sending_sends_after_restart(
 
 
 def test_two_replicas_at_the_same_moment_send_each_rep_one_dm(
-        db: Engine, slack: SlackStandIn) -> None:
+    db: Engine, slack: SlackStandIn
+) -> None:
     parallel = JobSettings(digest_pace_per_s=0, digest_workers=4)
-    reports = race(db, 2, lambda e, i: digest_job(
-        e, slack, owner=f"replica:{i}", settings=parallel).run(MONDAY_0805_UTC))
+    reports = race(
+        db,
+        2,
+        lambda e, i: digest_job(e, slack, owner=f"replica:{i}", settings=parallel).run(
+            MONDAY_0805_UTC
+        ),
+    )
     assert sum(r.sent for r in reports) == 4
     assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
 
 
 def test_a_manual_run_in_the_same_period_sends_nobody_twice(
-        db: Engine, slack: SlackStandIn) -> None:
+    db: Engine, slack: SlackStandIn
+) -> None:
     digest_job(db, slack).run(MONDAY_0805_UTC)
     manual = digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(hours=1), manual=True)
     # nobody already served gets a second DM; by hand, Los Angeles (still Sunday night there)
@@ -212,7 +225,8 @@ def test_no_live_model_no_digest(db: Engine, slack: SlackStandIn) -> None:
 
 
 def test_a_digest_missed_by_more_than_the_grace_waits_for_next_period(
-        db: Engine, slack: SlackStandIn) -> None:
+    db: Engine, slack: SlackStandIn
+) -> None:
     assert not digest_job(db, slack).run(MONDAY_0805_UTC + timedelta(days=2)).ran
     assert slack.calls == []
 
@@ -238,15 +252,23 @@ def test_posts_are_paced_to_the_configured_rate(db: Engine, slack: SlackStandIn)
 def test_pacer_spaces_each_method_on_its_own() -> None:
     clock, slept, fake = fake_time()
     pacer = Pacer(1.0, tier3_per_s=0.5, **fake)
-    waits = [pacer.wait(m) for m in ("chat.postMessage", "conversations.open",
-                                     "chat.postMessage", "conversations.open")]
+    waits = [
+        pacer.wait(m)
+        for m in (
+            "chat.postMessage",
+            "conversations.open",
+            "chat.postMessage",
+            "conversations.open",
+        )
+    ]
     assert waits == [0.0, 0.0, 1.0, 1.0]  # post at 1/s; open at 1 per 2 s, 1 s already gone
     assert clock[0] == 2.0
     assert Pacer(0, **fake).wait("chat.postMessage") == 0.0 and len(slept) == 2
 
 
 def test_a_rep_with_nothing_to_show_is_recorded_and_not_asked_again(
-        db: Engine, slack: SlackStandIn) -> None:
+    db: Engine, slack: SlackStandIn
+) -> None:
     from sqlalchemy import delete
 
     from db.models import Recommendation

@@ -29,10 +29,11 @@ def python(code: str) -> list[str]:
 HANG = python(
     "import os, time; from sqlalchemy import create_engine, text\n"
     "e = create_engine(os.environ['DATABASE_URL'])\n"
-    "with e.begin() as c: c.execute(text(\"INSERT INTO model_versions (id, status, arch, "
+    'with e.begin() as c: c.execute(text("INSERT INTO model_versions (id, status, arch, '
     "started_at) SELECT max(id) + 1, 'training', 'ranker', CURRENT_TIMESTAMP "
-    "FROM model_versions\"))\n"
-    "print('training', flush=True); time.sleep(120)")
+    'FROM model_versions"))\n'
+    "print('training', flush=True); time.sleep(120)"
+)
 
 
 def served(engine: Engine) -> tuple[list, int]:
@@ -44,15 +45,23 @@ def served(engine: Engine) -> tuple[list, int]:
 
 def job_runs(engine: Engine) -> list:
     with engine.connect() as conn:
-        return conn.execute(select(JobRun.period, JobRun.status, JobRun.outcome, JobRun.detail,
-                                   JobRun.model_version_id).order_by(JobRun.id)).all()
+        return conn.execute(
+            select(
+                JobRun.period, JobRun.status, JobRun.outcome, JobRun.detail, JobRun.model_version_id
+            ).order_by(JobRun.id)
+        ).all()
 
 
 def test_failing_retrain_is_recorded_and_serving_untouched(engine: Engine) -> None:
     fixtures.fill(engine)
     before = served(engine)
-    job = RetrainJob(engine, SETTINGS, command=python(
-        "import sys; print('training failed (version 3): too little data'); sys.exit(1)"))
+    job = RetrainJob(
+        engine,
+        SETTINGS,
+        command=python(
+            "import sys; print('training failed (version 3): too little data'); sys.exit(1)"
+        ),
+    )
     result = job.run(MONDAY_0300)
 
     assert result.outcome == "failed" and "too little data" in result.detail
@@ -71,27 +80,33 @@ def test_retrain_over_its_time_limit_is_stopped_and_serving_untouched(engine: En
     assert result.outcome == "failed" and "timed out after 3s" in result.detail
     assert served(engine) == before
     with engine.connect() as conn:
-        version = conn.execute(select(ModelVersion.status, ModelVersion.reason)
-                               .where(ModelVersion.id == result.version_id)).one()
+        version = conn.execute(
+            select(ModelVersion.status, ModelVersion.reason).where(
+                ModelVersion.id == result.version_id
+            )
+        ).one()
     assert version.status == "failed" and "timed out" in version.reason
     assert job_runs(engine)[0].model_version_id == result.version_id
 
 
 def test_real_train_runs_in_a_child_and_promotes_without_tensorflow_here(
-        sqlite_engine: Engine) -> None:
+    sqlite_engine: Engine,
+) -> None:
     """One real training run is enough here (about 30 s); the model tests cover PostgreSQL."""
     from tests.model.helpers import load_b2b
 
     engine = sqlite_engine
 
     load_b2b(engine, customers=40, products=20, weeks=20)
-    result = RetrainJob(engine, SETTINGS, command=train_command("--epochs", "2")).run(
-        manual=True)
+    result = RetrainJob(engine, SETTINGS, command=train_command("--epochs", "2")).run(manual=True)
 
     assert result.outcome in ("promoted", "rejected"), result
     with engine.connect() as conn:
-        status, reason = conn.execute(select(ModelVersion.status, ModelVersion.reason)
-                                      .where(ModelVersion.id == result.version_id)).one()
+        status, reason = conn.execute(
+            select(ModelVersion.status, ModelVersion.reason).where(
+                ModelVersion.id == result.version_id
+            )
+        ).one()
     assert {"live": "promoted"}.get(status, status) == result.outcome and reason == result.detail
     assert "tensorflow" not in sys.modules and "keras" not in sys.modules
 
@@ -100,8 +115,13 @@ def test_two_schedulers_run_one_retrain(engine: Engine, tmp_path: Path) -> None:
     fixtures.fill(engine)
     marker = tmp_path / "trained"
     command = python(f"import time; open({str(marker)!r}, 'a').write('x'); time.sleep(1)")
-    results = race(engine, 2, lambda e, i: RetrainJob(
-        e, SETTINGS, command=command, owner=f"replica:{i}").run(MONDAY_0300))
+    results = race(
+        engine,
+        2,
+        lambda e, i: RetrainJob(e, SETTINGS, command=command, owner=f"replica:{i}").run(
+            MONDAY_0300
+        ),
+    )
     assert marker.read_text() == "x"
     assert sorted(r.outcome for r in results) == ["failed", "skipped"]  # no version row: failed
     assert len(job_runs(engine)) == 1
@@ -119,7 +139,8 @@ def test_a_manual_retrain_never_overlaps_a_running_one(engine: Engine) -> None:
         while not job_runs(engine) and datetime.now() < deadline:
             threading.Event().wait(0.05)
         manual = RetrainJob(engine, settings, command=HANG, owner="cli:1").run(
-            MONDAY_0300, manual=True)
+            MONDAY_0300, manual=True
+        )
         assert manual.outcome == "skipped"
     finally:
         thread.join()
@@ -139,11 +160,13 @@ def test_scheduled_retrain_catches_up_once_within_grace(engine: Engine) -> None:
 
 def test_outcome_is_posted_to_the_admin_channel(engine: Engine) -> None:
     fixtures.fill(engine)
-    settings = JobSettings(admin_channel="C0ADMIN",
-                           retrain_command=f"{sys.executable} -c 'import sys; sys.exit(2)'")
+    settings = JobSettings(
+        admin_channel="C0ADMIN", retrain_command=f"{sys.executable} -c 'import sys; sys.exit(2)'"
+    )
     with SlackStandIn() as slack:
-        slack_settings = SlackSettings(bot_token=BOT_TOKEN, signing_secret="", app_token="",
-                                       api_url=slack.api_url)
+        slack_settings = SlackSettings(
+            bot_token=BOT_TOKEN, signing_secret="", app_token="", api_url=slack.api_url
+        )
         jobs = build_jobs(engine, settings, slack_settings)
         result = jobs.retrain.run(MONDAY_0300)
         [post] = slack.delivered("chat.postMessage")
@@ -154,8 +177,10 @@ def test_outcome_is_posted_to_the_admin_channel(engine: Engine) -> None:
 
 def test_training_child_yields_the_cpu_and_leaves_cores_to_serving(engine: Engine) -> None:
     fixtures.fill(engine)
-    report = python("import os, sys; print(os.sched_getscheduler(0) == os.SCHED_IDLE, "
-                    "os.environ['TF_NUM_INTRAOP_THREADS'], os.cpu_count()); sys.exit(1)")
+    report = python(
+        "import os, sys; print(os.sched_getscheduler(0) == os.SCHED_IDLE, "
+        "os.environ['TF_NUM_INTRAOP_THREADS'], os.cpu_count()); sys.exit(1)"
+    )
     result = RetrainJob(engine, SETTINGS, command=report).run(MONDAY_0300)
     idle, threads, cores = result.detail.split()
     assert idle == "True"
@@ -182,5 +207,7 @@ def test_a_retrain_stopped_by_shutdown_is_caught_up_by_the_next_start(engine: En
 
 def served_version_training(engine: Engine) -> bool:
     with engine.connect() as conn:
-        return conn.execute(select(ModelVersion.id).where(ModelVersion.status == "training")
-                            ).first() is not None
+        return (
+            conn.execute(select(ModelVersion.id).where(ModelVersion.status == "training")).first()
+            is not None
+        )

@@ -63,22 +63,28 @@ def test_periods_are_local_wall_clock_occurrences() -> None:
     for tz in ("UTC", "Asia/Kolkata", "America/Los_Angeles", "Pacific/Kiritimati"):
         occ = last_occurrence("0 8 * * mon", tz, FRIDAY)
         assert period_key(occ) == "2026-11-23T08:00"
-    assert last_occurrence("0 8 * * mon", "UTC", datetime(2026, 11, 23, 7, 59, tzinfo=UTC)
-                           ).isoformat() == "2026-11-16T08:00:00+00:00"
+    assert (
+        last_occurrence("0 8 * * mon", "UTC", datetime(2026, 11, 23, 7, 59, tzinfo=UTC)).isoformat()
+        == "2026-11-16T08:00:00+00:00"
+    )
     assert next_occurrence("0 2 * * mon", "UTC", FRIDAY).isoformat() == "2026-11-30T02:00:00+00:00"
     assert last_occurrence("0 2 1 1 *", "UTC", FRIDAY).isoformat() == "2026-01-01T02:00:00+00:00"
 
 
-@pytest.mark.parametrize(("env", "needle"), [
-    ({"RETRAIN_CRON": "every monday"}, "RETRAIN_CRON must be a 5-field crontab"),
-    ({"DIGEST_CRON": "0 8 * *"}, "DIGEST_CRON must be a 5-field crontab"),
-    ({"SCHEDULER_TZ": "Mars/Olympus"}, "SCHEDULER_TZ must be an IANA time zone"),
-    ({"RETRAIN_TIMEOUT": "0"}, "RETRAIN_TIMEOUT must be a whole number"),
-    ({"DIGEST_PACE": "fast"}, "DIGEST_PACE must be messages per second"),
-    ({"SCHEDULER": "maybe"}, "SCHEDULER must be true or false"),
-])
-def test_bad_settings_are_one_clear_line(monkeypatch: pytest.MonkeyPatch, env: dict,
-                                         needle: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"RETRAIN_CRON": "every monday"}, "RETRAIN_CRON must be a 5-field crontab"),
+        ({"DIGEST_CRON": "0 8 * *"}, "DIGEST_CRON must be a 5-field crontab"),
+        ({"SCHEDULER_TZ": "Mars/Olympus"}, "SCHEDULER_TZ must be an IANA time zone"),
+        ({"RETRAIN_TIMEOUT": "0"}, "RETRAIN_TIMEOUT must be a whole number"),
+        ({"DIGEST_PACE": "fast"}, "DIGEST_PACE must be messages per second"),
+        ({"SCHEDULER": "maybe"}, "SCHEDULER must be true or false"),
+    ],
+)
+def test_bad_settings_are_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, env: dict, needle: str
+) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(RecbotError, match=needle):
@@ -86,10 +92,19 @@ def test_bad_settings_are_one_clear_line(monkeypatch: pytest.MonkeyPatch, env: d
 
 
 def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {"RETRAIN_CRON": "0 4 * * sat", "ADMIN_CHANNEL": "C0ADMIN",
-                       "DIGEST_PACE": "0", "SCHEDULER": "off", "RETRAIN_TIMEOUT": "600"}.items():
+    for key, value in {
+        "RETRAIN_CRON": "0 4 * * sat",
+        "ADMIN_CHANNEL": "C0ADMIN",
+        "DIGEST_PACE": "0",
+        "SCHEDULER": "off",
+        "RETRAIN_TIMEOUT": "600",
+    }.items():
         monkeypatch.setenv(key, value)
     settings = JobSettings.from_env()
-    assert (settings.retrain_cron, settings.admin_channel, settings.digest_pace_per_s,
-            settings.run_scheduler, settings.retrain_timeout_s) == (
-        "0 4 * * sat", "C0ADMIN", 0.0, False, 600)
+    assert (
+        settings.retrain_cron,
+        settings.admin_channel,
+        settings.digest_pace_per_s,
+        settings.run_scheduler,
+        settings.retrain_timeout_s,
+    ) == ("0 4 * * sat", "C0ADMIN", 0.0, False, 600)

@@ -26,8 +26,9 @@ def children(pid: int) -> dict[int, str]:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                out[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().replace(
-                    b"\0", b" ").decode()
+                out[int(stat.parent.name)] = (
+                    (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                )
         except (OSError, ValueError, IndexError):
             continue
     return out
@@ -48,11 +49,23 @@ def test_serve_runs_one_scheduler_child_that_ends_with_it(db: Engine, tmp_path: 
     url = db.url.render_as_string(hide_password=False)
     with SlackStandIn() as slack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SCHEDULER"))}
-        env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, PORT=str(port),
-                   SLACK_API_URL=slack.api_url, WEB_CONCURRENCY="2", WEB_THREADS="2",
-                   DATABASE_URL=url)
-        proc = subprocess.Popen([RECBOT, "serve"], cwd=tmp_path, env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        env.update(
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            PORT=str(port),
+            SLACK_API_URL=slack.api_url,
+            WEB_CONCURRENCY="2",
+            WEB_THREADS="2",
+            DATABASE_URL=url,
+        )
+        proc = subprocess.Popen(
+            [RECBOT, "serve"],
+            cwd=tmp_path,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and proc.poll() is None:

@@ -66,8 +66,10 @@ def test_status_shows_schedules_next_retrain_and_last_outcomes(db: Engine) -> No
 
 def test_open_button_posts_the_full_answer_beside_the_digest(db: Engine) -> None:
     deps, respond = make_deps(db), RespondDouble()
-    body = {"user": {"id": fixtures.REP_A},
-            "actions": [{"action_id": OPEN_ACTION, "value": '{"c":1,"n":5}'}]}
+    body = {
+        "user": {"id": fixtures.REP_A},
+        "actions": [{"action_id": OPEN_ACTION, "value": '{"c":1,"n":5}'}],
+    }
     slack_hooks.open_from_digest(body, respond, {"deps": deps})  # type: ignore[arg-type]
     sent = respond.only
     assert sent["replace_original"] is False
@@ -81,4 +83,5 @@ def test_manifest_lets_the_digest_read_its_dms_back() -> None:
 
     manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
     assert {"chat:write", "im:write", "im:history", "users:read.email"} <= set(
-        manifest["oauth_config"]["scopes"]["bot"])
+        manifest["oauth_config"]["scopes"]["bot"]
+    )

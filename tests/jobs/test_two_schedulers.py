@@ -20,24 +20,27 @@ from tests.slack_standin import BOT_TOKEN, SlackStandIn
 
 def finished(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as conn:
-        return conn.execute(select(JobRun.job, JobRun.status).where(JobRun.status != "running")
-                            ).all()
+        return conn.execute(
+            select(JobRun.job, JobRun.status).where(JobRun.status != "running")
+        ).all()
 
 
-def test_two_replicas_one_retrain_one_dm_per_rep(db: Engine, slack: SlackStandIn,
-                                                 tmp_path: Path) -> None:
+def test_two_replicas_one_retrain_one_dm_per_rep(
+    db: Engine, slack: SlackStandIn, tmp_path: Path
+) -> None:
     marker = tmp_path / "retrains"
     command = f"{sys.executable} -c \"open({str(marker)!r}, 'a').write('x')\""
-    settings = JobSettings(retrain_cron="0 8 * * mon", retrain_command=command,
-                           digest_pace_per_s=0)
-    slack_settings = SlackSettings(bot_token=BOT_TOKEN, signing_secret="", app_token="",
-                                   api_url=slack.api_url)
+    settings = JobSettings(retrain_cron="0 8 * * mon", retrain_command=command, digest_pace_per_s=0)
+    slack_settings = SlackSettings(
+        bot_token=BOT_TOKEN, signing_secret="", app_token="", api_url=slack.api_url
+    )
     url = db.url.render_as_string(hide_password=False)
     engines = [make_engine(url), make_engine(url)]
     schedulers = []
     for engine in engines:
-        jobs = build_jobs(engine, settings, slack_settings, clock=lambda: MONDAY_0805_UTC,
-                          pacer=Pacer(0))
+        jobs = build_jobs(
+            engine, settings, slack_settings, clock=lambda: MONDAY_0805_UTC, pacer=Pacer(0)
+        )
         schedulers.append(build_scheduler(jobs, settings))
     for scheduler in schedulers:
         scheduler.start()  # each runs its start-up catch-up ticks right away

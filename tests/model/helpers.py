@@ -11,7 +11,15 @@ from db.models import Customer, Product, Transaction
 from db.synthetic import B2BParams, b2b_profile
 from model.train import RankerParams
 
-FAST = dict(emb=8, hidden=16, negatives=7, epochs=4, patience=2, batch=128, windows=2)
+FAST = {
+    "emb": 8,
+    "hidden": 16,
+    "negatives": 7,
+    "epochs": 4,
+    "patience": 2,
+    "batch": 128,
+    "windows": 2,
+}
 
 
 def fast_params(**overrides) -> RankerParams:
@@ -23,25 +31,54 @@ def small_b2b(customers: int = 80, products: int = 40, weeks: int = 30, seed: in
     return b2b_profile(B2BParams(customers=customers, products=products, weeks=weeks, seed=seed))
 
 
-def load_b2b(engine: Engine, customers: int = 80, products: int = 40, weeks: int = 30,
-             seed: int = 3) -> dict[str, int]:
+def load_b2b(
+    engine: Engine, customers: int = 80, products: int = 40, weeks: int = 30, seed: int = 3
+) -> dict[str, int]:
     """Insert a small b2b profile; returns external customer id -> database id."""
     data = small_b2b(customers, products, weeks, seed)
     with engine.begin() as conn:
-        conn.execute(insert(Customer), [
-            {"external_id": r.customer_id, "name": r.name, "segment": r.segment,
-             "region": r.region} for r in data.customers.itertuples()])
-        conn.execute(insert(Product), [
-            {"external_id": r.product_id, "name": r.name, "category": r.category}
-            for r in data.products.itertuples()])
+        conn.execute(
+            insert(Customer),
+            [
+                {
+                    "external_id": r.customer_id,
+                    "name": r.name,
+                    "segment": r.segment,
+                    "region": r.region,
+                }
+                for r in data.customers.itertuples()
+            ],
+        )
+        conn.execute(
+            insert(Product),
+            [
+                {"external_id": r.product_id, "name": r.name, "category": r.category}
+                for r in data.products.itertuples()
+            ],
+        )
         cids = dict(conn.execute(select(Customer.external_id, Customer.id)).all())
         pids = dict(conn.execute(select(Product.external_id, Product.id)).all())
         tx = data.transactions
-        conn.execute(insert(Transaction), [
-            {"customer_id": cids[c], "product_id": pids[p], "quantity": float(q),
-             "amount": float(a), "occurred_at": pd.Timestamp(t).to_pydatetime()}
-            for c, p, q, a, t in zip(tx.customer_id, tx.product_id, tx.quantity, tx.amount,
-                                     tx.occurred_at, strict=True)])
+        conn.execute(
+            insert(Transaction),
+            [
+                {
+                    "customer_id": cids[c],
+                    "product_id": pids[p],
+                    "quantity": float(q),
+                    "amount": float(a),
+                    "occurred_at": pd.Timestamp(t).to_pydatetime(),
+                }
+                for c, p, q, a, t in zip(
+                    tx.customer_id,
+                    tx.product_id,
+                    tx.quantity,
+                    tx.amount,
+                    tx.occurred_at,
+                    strict=True,
+                )
+            ],
+        )
     return cids
 
 

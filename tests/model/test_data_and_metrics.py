@@ -17,23 +17,37 @@ def _rows(engine, lines):
     with engine.begin() as conn:
         conn.execute(insert(Customer), [{"external_id": f"C{i}", "name": "c"} for i in (1, 2)])
         conn.execute(insert(Product), [{"external_id": f"P{i}", "name": "p"} for i in (1, 2, 3)])
-        conn.execute(insert(Transaction), [
-            {"customer_id": c, "product_id": p, "quantity": q, "occurred_at": datetime(*d)}
-            for c, p, q, d in lines])
+        conn.execute(
+            insert(Transaction),
+            [
+                {"customer_id": c, "product_id": p, "quantity": q, "occurred_at": datetime(*d)}
+                for c, p, q, d in lines
+            ],
+        )
 
 
 def test_aggregation_by_week_nets_returns_and_ignores_the_clock(engine):
-    _rows(engine, [
-        (1, 1, 2.0, (2026, 3, 30, 9)),   # week 0 before as_of 2026-04-01
-        (1, 1, 1.0, (2026, 3, 31, 9)),   # same week: summed
-        (1, 2, 5.0, (2026, 3, 20, 9)),   # week 1
-        (1, 2, -5.0, (2026, 3, 21, 9)),  # returned in full: no purchase that week
-        (2, 3, 1.0, (2026, 3, 1, 9)),    # week 4
-        (2, 1, 1.0, (2026, 4, 2, 9)),    # after as_of: not in training
-    ])
+    _rows(
+        engine,
+        [
+            (1, 1, 2.0, (2026, 3, 30, 9)),  # week 0 before as_of 2026-04-01
+            (1, 1, 1.0, (2026, 3, 31, 9)),  # same week: summed
+            (1, 2, 5.0, (2026, 3, 20, 9)),  # week 1
+            (1, 2, -5.0, (2026, 3, 21, 9)),  # returned in full: no purchase that week
+            (2, 3, 1.0, (2026, 3, 1, 9)),  # week 4
+            (2, 1, 1.0, (2026, 4, 2, 9)),  # after as_of: not in training
+        ],
+    )
     inter = load_interactions(engine, as_of=datetime(2026, 4, 1))
-    got = sorted(zip(inter.customer_ids[inter.c].tolist(), inter.product_ids[inter.p].tolist(),
-                     inter.week.tolist(), inter.qty.tolist(), strict=True))
+    got = sorted(
+        zip(
+            inter.customer_ids[inter.c].tolist(),
+            inter.product_ids[inter.p].tolist(),
+            inter.week.tolist(),
+            inter.qty.tolist(),
+            strict=True,
+        )
+    )
     assert got == [(1, 1, 0, 3.0), (2, 3, 4, 1.0)]
     assert inter.n_rows == 3  # lines in the kept groups
     # default as_of: the newest transaction's next midnight, whatever today is
@@ -63,9 +77,15 @@ def test_top_k_mode_new_excludes_bought():
 
 
 def test_baselines_share_one_interface_and_rank_sensibly(engine):
-    _rows(engine, [(1, 1, 1.0, (2026, 3, d, 9)) for d in (2, 9, 16, 23)]
-          + [(1, 2, 1.0, (2026, 3, 2, 9)), (2, 2, 1.0, (2026, 3, 3, 9)),
-             (2, 3, 1.0, (2026, 3, 10, 9))])
+    _rows(
+        engine,
+        [(1, 1, 1.0, (2026, 3, d, 9)) for d in (2, 9, 16, 23)]
+        + [
+            (1, 2, 1.0, (2026, 3, 2, 9)),
+            (2, 2, 1.0, (2026, 3, 3, 9)),
+            (2, 3, 1.0, (2026, 3, 10, 9)),
+        ],
+    )
     inter = load_interactions(engine, as_of=datetime(2026, 4, 1))
     rows = np.arange(inter.n_customers)
     for model in (Popularity(), OwnHistory(), Ease(lam=1.0), TifuKnn(k=1)):

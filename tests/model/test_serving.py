@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from sqlalchemy import insert, select, update
 
@@ -25,10 +27,17 @@ def quiet(_msg: str) -> None:
 def live_rows(engine, version_id):
     with engine.connect() as conn:
         return conn.execute(
-            select(Recommendation.customer_id, Recommendation.mode, Recommendation.rank,
-                   Recommendation.product_id, Recommendation.score, Recommendation.reason)
+            select(
+                Recommendation.customer_id,
+                Recommendation.mode,
+                Recommendation.rank,
+                Recommendation.product_id,
+                Recommendation.score,
+                Recommendation.reason,
+            )
             .where(Recommendation.model_version_id == version_id)
-            .order_by(Recommendation.customer_id, Recommendation.mode, Recommendation.rank)).all()
+            .order_by(Recommendation.customer_id, Recommendation.mode, Recommendation.rank)
+        ).all()
 
 
 def bought_pairs(engine):
@@ -55,13 +64,18 @@ def test_train_publishes_both_modes_with_reasons(engine):
     # ranks are 1..n per customer and mode, scores non-increasing
     first = [r for r in all_rows if r.customer_id == all_rows[0].customer_id]
     assert [r.rank for r in first] == list(range(1, len(first) + 1))
-    assert all(a.score >= b.score for a, b in zip(first, first[1:], strict=False))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(first))
     assert len(first) == min(50, res.n_products)
     with engine.connect() as conn:
         version = conn.execute(
-            select(ModelVersion.status, ModelVersion.artifact, ModelVersion.n_rows,
-                   ModelVersion.metrics, ModelVersion.data_to)
-            .where(ModelVersion.id == res.version_id)).one()
+            select(
+                ModelVersion.status,
+                ModelVersion.artifact,
+                ModelVersion.n_rows,
+                ModelVersion.metrics,
+                ModelVersion.data_to,
+            ).where(ModelVersion.id == res.version_id)
+        ).one()
     assert version.status == "live" and version.artifact and version.n_rows > 0
     assert version.metrics["holdout"]["all"] > 0 and version.data_to is not None
 
@@ -70,19 +84,22 @@ def test_cold_start_customer_gets_segment_then_global_list(engine):
     load_b2b(engine)
     res = train_and_publish(engine, fast_params(), log=quiet)
     with engine.begin() as conn:
-        hotel = conn.execute(insert(Customer).values(external_id="NEW1", name="New Hotel",
-                                                     segment="Hotels").returning(Customer.id)
-                             ).scalar_one()
-        odd = conn.execute(insert(Customer).values(external_id="NEW2", name="Odd One",
-                                                   segment="Zoos").returning(Customer.id)
-                           ).scalar_one()
+        hotel = conn.execute(
+            insert(Customer)
+            .values(external_id="NEW1", name="New Hotel", segment="Hotels")
+            .returning(Customer.id)
+        ).scalar_one()
+        odd = conn.execute(
+            insert(Customer)
+            .values(external_id="NEW2", name="Odd One", segment="Zoos")
+            .returning(Customer.id)
+        ).scalar_one()
     items, source = registry.served(engine, hotel, "all", 5)
     assert source == "segment Hotels" and len(items) == 5
     assert all(i.reason.startswith("popular with Hotels accounts") for i in items)
     items, source = registry.served(engine, odd, "new", 5)
     assert source == "global" and len(items) == 5
-    assert count(engine, ColdStartRecommendation, model_version_id=res.version_id,
-                 segment="") > 0
+    assert count(engine, ColdStartRecommendation, model_version_id=res.version_id, segment="") > 0
 
 
 def test_gate_rejects_a_model_that_does_not_beat_popularity(engine):
@@ -103,8 +120,9 @@ def test_gate_rejects_a_model_much_worse_than_live(engine):
     live = train_and_publish(engine, fast_params(), log=quiet)
     with engine.begin() as conn:  # pretend the live version scored far higher on its holdout
         metrics = dict(live.metrics, holdout={"all": 0.99, "new": 0.99})
-        conn.execute(update(ModelVersion).where(ModelVersion.id == live.version_id)
-                     .values(metrics=metrics))
+        conn.execute(
+            update(ModelVersion).where(ModelVersion.id == live.version_id).values(metrics=metrics)
+        )
     res = train_and_publish(engine, fast_params(), log=quiet)
     assert res.status == "rejected" and "below live version" in res.reason
     assert registry.live_version(engine).id == live.version_id
@@ -121,11 +139,13 @@ def test_switch_is_atomic_and_readers_never_see_half_a_set(engine):
     seen = []
 
     def chunks():
-        yield [(vid, r.customer_id, r.mode, r.rank, r.product_id, r.score, "x")
-               for r in before[:50]]
+        yield [
+            (vid, r.customer_id, r.mode, r.rank, r.product_id, r.score, "x") for r in before[:50]
+        ]
         # a reader in the middle of the switch still sees the old live version, whole
-        seen.append((registry.live_version(engine).id,
-                     count(engine, Recommendation, model_version_id=vid)))
+        seen.append(
+            (registry.live_version(engine).id, count(engine, Recommendation, model_version_id=vid))
+        )
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
@@ -164,8 +184,11 @@ def test_failed_training_leaves_serving_intact(engine):
         train_and_publish(engine, fast_params(lr=1e30), log=quiet)
     assert "serving unchanged" in str(err.value) and "\n" not in str(err.value)
     with engine.connect() as conn:
-        failed = conn.execute(select(ModelVersion.status, ModelVersion.reason)
-                              .where(ModelVersion.id != live.version_id)).one()
+        failed = conn.execute(
+            select(ModelVersion.status, ModelVersion.reason).where(
+                ModelVersion.id != live.version_id
+            )
+        ).one()
     assert failed.status == "failed" and "diverged" in failed.reason
     assert registry.live_version(engine).id == live.version_id
     assert live_rows(engine, live.version_id) == before
@@ -176,8 +199,9 @@ def test_interrupted_run_is_marked_failed_by_the_next_one(engine):
     stale = registry.start_run(engine, "ranker", {})  # a process killed mid-training
     res = train_and_publish(engine, fast_params(), log=quiet)
     with engine.connect() as conn:
-        status, reason = conn.execute(select(ModelVersion.status, ModelVersion.reason)
-                                      .where(ModelVersion.id == stale)).one()
+        status, reason = conn.execute(
+            select(ModelVersion.status, ModelVersion.reason).where(ModelVersion.id == stale)
+        ).one()
     assert status == "failed" and reason.startswith("interrupted")
     assert res.status == "live"
 

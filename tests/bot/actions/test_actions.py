@@ -50,8 +50,13 @@ def test_vote_down_stores_feedback_and_hides_the_product(deps: Deps, filled) -> 
     assert "Dairy item 02" in answer_text(deps, "acme grill")  # only for that customer
     with Session(filled) as s:
         row = s.scalars(select(Feedback)).one()
-        assert (row.customer_id, row.product_id, row.slack_user_id, row.vote,
-                row.model_version_id) == (1, 2, fixtures.REP_A, -1, fixtures.LIVE_ID)
+        assert (
+            row.customer_id,
+            row.product_id,
+            row.slack_user_id,
+            row.vote,
+            row.model_version_id,
+        ) == (1, 2, fixtures.REP_A, -1, fixtures.LIVE_ID)
 
 
 def test_voting_again_replaces_the_vote(deps: Deps, filled) -> None:
@@ -79,10 +84,14 @@ def test_unhide_is_admin_only(deps: Deps) -> None:
 
 
 def test_actions_recheck_access_when_restricted(restricted: Deps, filled) -> None:
-    assert "not one of your accounts" in click(customers.share_answer, restricted,
-                                               c=2, n=5, new=False)["text"]
-    assert "not one of your accounts" in click(feedback.vote_down, restricted,
-                                               c=2, p=1, n=5, new=False)["text"]
+    assert (
+        "not one of your accounts"
+        in click(customers.share_answer, restricted, c=2, n=5, new=False)["text"]
+    )
+    assert (
+        "not one of your accounts"
+        in click(feedback.vote_down, restricted, c=2, p=1, n=5, new=False)["text"]
+    )
     with Session(filled) as s:
         assert s.scalars(select(Feedback)).all() == []
 

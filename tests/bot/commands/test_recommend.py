@@ -26,8 +26,10 @@ def test_answer_has_both_sections_with_reasons_scores_and_buttons(deps: Deps) ->
     sent = run(deps, "acme bistro")
     assert sent["response_type"] == "ephemeral"
     text, ids = all_text(sent["blocks"]), action_ids(sent["blocks"])
-    assert sent["blocks"][0] == {"type": "header", "text": {
-        "type": "plain_text", "text": "Acme Bistro", "emoji": False}}
+    assert sent["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Acme Bistro", "emoji": False},
+    }
     assert section_titles(sent["blocks"]) == ["*Likely to reorder*", "*New for this customer*"]
     assert fixtures.REORDER_REASON in text and "score 0.99" in text
     assert "Model v2 (ncf) · trained 2026-11-20" in text
@@ -53,12 +55,15 @@ def test_new_keyword_shows_only_new_products(deps: Deps) -> None:
 
 def test_summary_line_describes_the_account(deps: Deps) -> None:
     text = all_text(run(deps, "acme bistro")["blocks"])
-    assert ("Restaurants · North · id C001 · last order 2026-11-24 · 3 order lines ($150) in "
-            "the last 12 months") in text
+    assert (
+        "Restaurants · North · id C001 · last order 2026-11-24 · 3 order lines ($150) in "
+        "the last 12 months"
+    ) in text
 
 
-@pytest.mark.parametrize("query", ["C001", "c001", "ACME BISTRO", "acme bistr", "acme bistor",
-                                   "Acme  Bistro"])
+@pytest.mark.parametrize(
+    "query", ["C001", "c001", "ACME BISTRO", "acme bistr", "acme bistor", "Acme  Bistro"]
+)
 def test_customer_found_by_id_name_partial_or_typo(deps: Deps, query: str) -> None:
     assert run(deps, query)["blocks"][0]["text"]["text"] == "Acme Bistro"
 
@@ -78,8 +83,9 @@ def test_several_matches_offer_buttons(deps: Deps) -> None:
 
 def test_at_most_five_choices(deps: Deps, filled) -> None:
     with Session(filled) as s:
-        s.add_all(Customer(id=100 + i, external_id=f"X{i}", name=f"Zeta Foods {i}")
-                  for i in range(9))
+        s.add_all(
+            Customer(id=100 + i, external_id=f"X{i}", name=f"Zeta Foods {i}") for i in range(9)
+        )
         s.commit()
     sent = run(deps, "zeta")
     assert len(sent["blocks"][1]["elements"]) == 5
@@ -89,8 +95,7 @@ def test_at_most_five_choices(deps: Deps, filled) -> None:
 def test_unsure_typo_offers_a_guess(deps: Deps) -> None:
     sent = run(deps, "Northwest Hostel")
     assert "Did you mean" in sent["text"]
-    assert [b["text"]["text"] for b in sent["blocks"][1]["elements"]] == [
-        "Northwind Hotel (C003)"]
+    assert [b["text"]["text"] for b in sent["blocks"][1]["elements"]] == ["Northwind Hotel (C003)"]
 
 
 def test_no_match_names_the_closest(deps: Deps) -> None:
@@ -133,11 +138,25 @@ def test_no_live_model(deps: Deps, filled) -> None:
     assert "No model is live yet" in run(deps, "acme bistro")["text"]
 
 
-@pytest.mark.parametrize("text", [
-    "'; DROP TABLE customers; --", "acme' OR '1'='1", "%", "_", "\\", "ünïcødé 🙂 ☃",
-    "Ａｃｍｅ", "a\x00b", "\u202eacme", "<!channel>", "<@U0VICTIM> hi", "x" * 5000,
-    "acme 0", "acme -1 new new",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'; DROP TABLE customers; --",
+        "acme' OR '1'='1",
+        "%",
+        "_",
+        "\\",
+        "ünïcødé 🙂 ☃",
+        "Ａｃｍｅ",
+        "a\x00b",
+        "\u202eacme",
+        "<!channel>",
+        "<@U0VICTIM> hi",
+        "x" * 5000,
+        "acme 0",
+        "acme -1 new new",
+    ],
+)
 def test_hostile_or_odd_text_is_answered_politely(deps: Deps, filled, text: str) -> None:
     sent = run(deps, text)
     assert sent["text"] and sent["response_type"] == "ephemeral"
@@ -182,5 +201,7 @@ def test_unrestricted_by_default(deps: Deps) -> None:
 
 def test_hidden_is_admin_only(deps: Deps) -> None:
     assert "Only recbot admins" in run(deps, "hidden acme bistro", fixtures.REP_A)["text"]
-    assert "Products hidden for Acme Bistro: none." in run(
-        deps, "hidden acme bistro", fixtures.ADMIN)["text"]
+    assert (
+        "Products hidden for Acme Bistro: none."
+        in run(deps, "hidden acme bistro", fixtures.ADMIN)["text"]
+    )

@@ -18,8 +18,11 @@ class ClientDouble:
 
 def open_home(deps: Deps, user: str, tab: str = "home") -> list[dict]:
     client = ClientDouble()
-    app_home_opened(event={"type": "app_home_opened", "user": user, "tab": tab},
-                    client=client, context={"deps": deps})
+    app_home_opened(
+        event={"type": "app_home_opened", "user": user, "tab": tab},
+        client=client,
+        context={"deps": deps},
+    )
     return client.published
 
 
