@@ -18,6 +18,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 # Then the code itself, without touching the dependency layer.
 COPY README.md alembic.ini ./
+COPY core ./core
 COPY bot ./bot
 COPY model ./model
 COPY db ./db

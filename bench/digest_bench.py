@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.jobs.digest import DigestJob  # noqa: E402
 from bot.jobs.pacing import Pacer  # noqa: E402
+from bot.settings import JobSettings  # noqa: E402
 from bot.slack_client import make_client  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import (  # noqa: E402
@@ -42,7 +43,6 @@ from db.models import (  # noqa: E402
     SalesRep,
 )
 from db.session import make_engine  # noqa: E402
-from db.settings import JobSettings  # noqa: E402
 from tests.slack_standin import BOT_TOKEN, SlackStandIn  # noqa: E402
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Asia/Tokyo"]

@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.jobs.retrain import RetrainJob, train_command  # noqa: E402
+from bot.settings import JobSettings  # noqa: E402
 from db.session import make_engine  # noqa: E402
-from db.settings import JobSettings  # noqa: E402
 
 RECBOT = str(Path(sys.executable).with_name("recbot"))
 sys.path.insert(0, str(REPO / "bench"))

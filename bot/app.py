@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import actions, commands, events
 from bot.deps import Deps
+from bot.settings import SlackSettings
 from bot.slack_client import make_client
-from db.errors import RecbotError
-from db.settings import SlackSettings
+from core.errors import RecbotError
 
 log = logging.getLogger(__name__)
 

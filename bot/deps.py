@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.settings import SlackSettings
 from db import queries
 from db.queries import CustomerNames, LiveModel
-from db.settings import SlackSettings
 
 
 def _utcnow() -> datetime:

@@ -14,11 +14,12 @@ from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot.settings import SlackSettings
 from bot.web import WsgiApp, make_wsgi
-from db.errors import RecbotError
+from core.errors import RecbotError
 from db.migrate import ensure_schema
 from db.session import make_engine, safe_url, session_factory
-from db.settings import Settings, SlackSettings
+from db.settings import Settings
 
 log = logging.getLogger(__name__)
 

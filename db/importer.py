@@ -28,7 +28,7 @@ import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from db.errors import RecbotError
+from core.errors import RecbotError
 from db.models import Customer, ImportBatch, Product, Transaction
 
 REQUIRED = ("customer_id", "product_id", "quantity", "occurred_at")

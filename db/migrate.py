@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 import migrations
-from db.errors import RecbotError
+from core.errors import RecbotError
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -7,7 +7,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.errors import RecbotError
+from core.errors import RecbotError
 
 
 def make_engine(url: str, **kwargs) -> Engine:

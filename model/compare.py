@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from db.errors import RecbotError
+from core.errors import RecbotError
 from model.baselines import Ease, ImplicitAls, OwnHistory, Popularity, TifuKnn, implicit_available
 from model.data import Interactions, load_future_pairs, load_interactions
 from model.evaluate import MODES, format_table, run_comparison, truth_from_pairs, write_outputs

@@ -17,7 +17,7 @@ from scipy import sparse
 from sqlalchemy import Connection, Date, Engine, Integer, Select, and_, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.errors import RecbotError
+from core.errors import RecbotError
 from db.models import Customer, Product, Transaction
 
 

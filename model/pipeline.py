@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from db.errors import RecbotError
+from core.errors import RecbotError
 from model import registry
 from model.data import load_interactions, newest_transaction
 from model.precompute import cold_start_rows, recommendation_rows

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
-from db.errors import RecbotError
+from core.errors import RecbotError
 from db.models import ColdStartRecommendation, Customer, ModelVersion, Product, Recommendation
 
 STATUSES = ("training", "live", "candidate", "rejected", "failed", "retired")

@@ -6,7 +6,7 @@ import click
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.cli.context import CliContext
-from db.errors import RecbotError
+from core.errors import RecbotError
 
 
 class RecbotGroup(click.Group):

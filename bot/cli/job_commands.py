@@ -8,8 +8,8 @@ import logging
 import click
 
 from bot.cli.context import CliContext, pass_context
-from db.errors import RecbotError
-from db.settings import JobSettings, SlackSettings
+from bot.settings import JobSettings, SlackSettings
+from core.errors import RecbotError
 
 
 @click.command("scheduler", short_help="Run the retrain and digest jobs on schedule.")

@@ -13,7 +13,7 @@ import click
 from sqlalchemy import select
 
 from bot.cli.context import CliContext, pass_context
-from db.errors import RecbotError
+from core.errors import RecbotError
 from db.models import Customer, Recommendation
 
 ARCHS = ("ranker", "seed")

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from db.settings import SlackSettings
+from bot.settings import SlackSettings
 
 
 @click.command("serve")

@@ -28,9 +28,9 @@ from bot.jobs import claims
 from bot.jobs.digest_message import METADATA_EVENT, digest_message
 from bot.jobs.pacing import Pacer
 from bot.jobs.schedule import last_occurrence, naive_utc, period_key, utcnow
+from bot.settings import JobSettings
 from db import job_queries
 from db.job_queries import Recipient
-from db.settings import JobSettings
 
 log = logging.getLogger(__name__)
 JOB = "digest"

@@ -23,8 +23,8 @@ from sqlalchemy import Engine, func, select, update
 
 from bot.jobs import claims
 from bot.jobs.schedule import last_occurrence, naive_utc, period_key, utcnow
+from bot.settings import JobSettings
 from db.models import ModelVersion
-from db.settings import JobSettings
 
 log = logging.getLogger(__name__)
 JOB = "retrain"

@@ -23,8 +23,8 @@ from bot.jobs.digest import DigestJob, DigestReport
 from bot.jobs.pacing import Pacer
 from bot.jobs.retrain import RetrainJob, RetrainOutcome
 from bot.jobs.schedule import utcnow
+from bot.settings import JobSettings, SlackSettings
 from bot.slack_client import make_client
-from db.settings import JobSettings, SlackSettings
 
 log = logging.getLogger(__name__)
 DIGEST_TICK = "*/5 * * * *"

@@ -18,9 +18,10 @@ import sys
 
 from bot.jobs.retrain import _die_with_parent
 from bot.jobs.scheduler import build_jobs, build_scheduler
+from bot.settings import JobSettings, SlackSettings
 from db.migrate import ensure_schema
 from db.session import make_engine, safe_url
-from db.settings import JobSettings, Settings, SlackSettings
+from db.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    from db.errors import RecbotError
+    from core.errors import RecbotError
 
     try:
         run_forever()

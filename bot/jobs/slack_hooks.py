@@ -18,8 +18,8 @@ from bot.jobs.digest_message import OPEN_ACTION
 from bot.jobs.schedule import naive_utc, next_occurrence, utcnow
 from bot.jobs.status import overview, slack_lines
 from bot.parsing import clean, parse
+from bot.settings import JobSettings
 from db import job_queries
-from db.settings import JobSettings
 
 log = logging.getLogger(__name__)
 USAGE = "`/recommend digest off` stops your weekly digest DM; `/recommend digest on` restarts it."

@@ -13,9 +13,9 @@ from sqlalchemy import Connection, select
 
 from bot.jobs.schedule import next_occurrence
 from bot.mrkdwn import escape
+from bot.settings import JobSettings
 from db import job_queries
 from db.models import JobRun, SalesRep
-from db.settings import JobSettings
 
 
 @dataclass(frozen=True)

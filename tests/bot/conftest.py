@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.deps import Deps
+from bot.settings import SlackSettings
 from db.queries import CustomerNames
 from db.session import session_factory
-from db.settings import SlackSettings
 from tests.bot import fixtures
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
 

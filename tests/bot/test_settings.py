@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from db.errors import RecbotError
-from db.settings import DEFAULT_SLACK_API_URL, SlackSettings
+from bot.settings import DEFAULT_SLACK_API_URL, SlackSettings
+from core.errors import RecbotError
 
 VARS = (
     "SLACK_BOT_TOKEN",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from db.errors import RecbotError
+from core.errors import RecbotError
 from db.importer import ImportRejected, import_transactions
 from db.models import Base, Customer, Product, Transaction
 

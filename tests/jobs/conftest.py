@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from bot.jobs.digest import DigestJob
 from bot.jobs.pacing import Pacer
+from bot.settings import JobSettings
 from bot.slack_client import make_client
 from db.models import RepAssignment, SalesRep
 from db.session import make_engine
-from db.settings import JobSettings
 from tests.bot import fixtures
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
 

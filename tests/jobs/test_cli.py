@@ -77,8 +77,8 @@ def test_next_digest_is_the_earliest_of_the_reps_time_zones(engine: Engine) -> N
     from sqlalchemy import insert
 
     from bot.jobs.status import overview
+    from bot.settings import JobSettings
     from db.models import SalesRep
-    from db.settings import JobSettings
 
     with engine.begin() as conn:
         conn.execute(

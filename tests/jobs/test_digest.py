@@ -9,9 +9,9 @@ from sqlalchemy import Engine, select
 
 from bot.jobs import claims
 from bot.jobs.pacing import Pacer
+from bot.settings import JobSettings
 from db import job_queries
 from db.models import DigestDelivery, JobRun
-from db.settings import JobSettings
 from tests.bot import fixtures
 from tests.bot.doubles import all_text
 from tests.jobs.conftest import DUE_AT_0805, MONDAY_0805_UTC, PERIOD, digest_job, dms, race

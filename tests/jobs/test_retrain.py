@@ -11,8 +11,8 @@ from sqlalchemy import Engine, func, select
 
 from bot.jobs.retrain import RetrainJob, train_command
 from bot.jobs.scheduler import build_jobs
+from bot.settings import JobSettings, SlackSettings
 from db.models import JobRun, ModelVersion, Recommendation
-from db.settings import JobSettings, SlackSettings
 from tests.bot import fixtures
 from tests.jobs.conftest import race
 from tests.slack_standin import BOT_TOKEN, SlackStandIn

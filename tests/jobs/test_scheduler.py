@@ -9,8 +9,8 @@ import pytest
 
 from bot.jobs.schedule import last_occurrence, next_occurrence, period_key
 from bot.jobs.scheduler import DIGEST_ID, RETRAIN_ID, build_scheduler
-from db.errors import RecbotError
-from db.settings import JobSettings
+from bot.settings import JobSettings
+from core.errors import RecbotError
 
 FRIDAY = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

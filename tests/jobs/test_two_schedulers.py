@@ -11,9 +11,9 @@ from sqlalchemy import Engine, select
 
 from bot.jobs.pacing import Pacer
 from bot.jobs.scheduler import build_jobs, build_scheduler
+from bot.settings import JobSettings, SlackSettings
 from db.models import JobRun
 from db.session import make_engine
-from db.settings import JobSettings, SlackSettings
 from tests.jobs.conftest import DUE_AT_0805, MONDAY_0805_UTC, dms
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
 

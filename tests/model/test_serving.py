@@ -7,7 +7,7 @@ import itertools
 import pytest
 from sqlalchemy import insert, select, update
 
-from db.errors import RecbotError
+from core.errors import RecbotError
 from db.models import (
     ColdStartRecommendation,
     Customer,
