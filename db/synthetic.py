@@ -42,44 +42,34 @@ CATEGORIES = [
     "Safety",
     "Kitchenware",
 ]
-_NAME_PARTS = (
-    [
-        "Acme",
-        "Northwind",
-        "Bluebird",
-        "Granite",
-        "Harbor",
-        "Summit",
-        "Pioneer",
-        "Cedar",
-        "Maple",
-        "Silver",
-        "Golden",
-        "Riverside",
-        "Lakeside",
-        "Oak",
-        "Evergreen",
-        "Redwood",
-    ],
-    [
-        "Bistro",
-        "Grill",
-        "Hotel",
-        "Clinic",
-        "Academy",
-        "Foods",
-        "Market",
-        "Cafe",
-        "Inn",
-        "Hospital",
-        "School",
-        "Partners",
-        "Kitchen",
-        "Suites",
-        "Care",
-        "Traders",
-    ],
-)
+NAME_PREFIXES = [
+    "Acme",
+    "Northwind",
+    "Bluebird",
+    "Granite",
+    "Harbor",
+    "Summit",
+    "Pioneer",
+    "Cedar",
+    "Maple",
+    "Silver",
+    "Golden",
+    "Riverside",
+    "Lakeside",
+    "Oak",
+    "Evergreen",
+    "Redwood",
+]
+# The last word of a customer's name says what kind of business it is, so it follows the segment.
+NAME_SUFFIXES = {
+    "Restaurants": ["Bistro", "Grill", "Cafe", "Kitchen", "Diner"],
+    "Hotels": ["Hotel", "Inn", "Suites", "Lodge", "Resort"],
+    "Hospitals": ["Hospital", "Clinic", "Infirmary", "Care"],
+    "Schools": ["School", "Academy", "College"],
+    "Offices": ["Partners", "Associates", "Consulting", "Holdings"],
+    "Retail": ["Market", "Traders", "Store", "Outfitters"],
+}
+_NAME_STREAM = 1  # names come from their own random stream: changing them moves no purchase
 
 
 @dataclass(frozen=True)
@@ -234,7 +224,7 @@ def _b2b(p: B2BParams, scale: float) -> B2BData:
     )
     order = np.lexsort((c, when))
     customer_ids = np.array([f"C{i:05d}" for i in range(n_c)])
-    customer_names = _company_names(rng, n_c)
+    customer_names = _company_names(p.seed, segment)
     product_ids = np.array([f"P{i:05d}" for i in range(n_p)])
     product_names = np.array(
         [f"{CATEGORIES[category[i]]} item {i:04d}" for i in range(n_p)], dtype=object
@@ -273,11 +263,17 @@ def _unique_pairs(c: np.ndarray, p: np.ndarray, n_p: int) -> tuple[np.ndarray, n
     return key // n_p, key % n_p
 
 
-def _company_names(rng: np.random.Generator, n: int) -> np.ndarray:
-    first, second = _NAME_PARTS
-    picks = rng.integers(0, len(first), n), rng.integers(0, len(second), n)
+def _company_names(seed: int, segment: np.ndarray) -> np.ndarray:
+    """'<prefix> <suffix> <index>', the suffix fitting the customer's segment."""
+    rng = np.random.default_rng([seed, _NAME_STREAM])
+    suffixes = [NAME_SUFFIXES[s] for s in SEGMENTS]
+    prefix = rng.integers(0, len(NAME_PREFIXES), len(segment))
+    suffix = rng.integers(0, np.array([len(s) for s in suffixes])[segment])
     return np.array(
-        [f"{first[a]} {second[b]} {i:04d}" for i, (a, b) in enumerate(zip(*picks, strict=True))],
+        [
+            f"{NAME_PREFIXES[prefix[i]]} {suffixes[s][suffix[i]]} {i:04d}"
+            for i, s in enumerate(segment)
+        ],
         dtype=object,
     )
 

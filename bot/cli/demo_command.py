@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -9,9 +13,12 @@ from sqlalchemy import Engine, func, select
 
 from bot.cli.context import CliContext, pass_context
 from bot.cli.generate_command import companion_paths
+from bot.cli.serving_commands import text_lines
+from db import serving
 from db.importer import import_transactions
 from db.master_import import import_masters
 from db.models import Customer, Product, RepAssignment, SalesRep, Transaction
+from db.queries import CUSTOMER_COLUMNS, customer_ref
 from db.session import safe_url
 from db.synthetic import B2BParams, b2b_profile, write_csv
 
@@ -62,9 +69,56 @@ def demo(ctx: CliContext, data_dir: Path, train: bool) -> None:
         click.echo("Transactions were already imported; nothing added.")
     click.echo(summary(engine))
     if train:
-        from model.demo import train_and_show  # TensorFlow loads only when training
+        train_if_none_live(engine)
+        show_busiest(engine)
 
-        train_and_show(engine, click.echo)
+
+def train_if_none_live(engine: Engine) -> None:
+    with engine.connect() as conn:
+        if serving.live_model_id(conn) is not None:
+            return
+    from model.pipeline import train_and_publish  # TensorFlow loads only when training
+    from model.train import RankerParams
+
+    click.echo("Training the recommendation model …")
+    res = train_and_publish(engine, RankerParams(), log=click.echo)
+    click.echo(f"version {res.version_id}: {res.status} - {res.reason}")
+
+
+def show_busiest(engine: Engine, customers: int = 3, top: int = 5) -> None:
+    """The busiest accounts' answers, as `recbot recommend` (and Slack) show them."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.connect() as conn:
+        model = serving.live_model(conn)
+        if model is None:
+            return
+        busiest = conn.execute(
+            select(*CUSTOMER_COLUMNS)
+            .join(Transaction, Transaction.customer_id == Customer.id)
+            .group_by(*CUSTOMER_COLUMNS)
+            .order_by(func.count().desc(), Customer.id)
+            .limit(customers)
+        ).all()
+        for row in busiest:
+            served = serving.served(conn, model, customer_ref(row), top, now)
+            click.echo("\n" + "\n".join(text_lines(served, new_only=False)))
+    example = busiest[0].external_id if busiest else "<customer>"
+    recbot = recbot_command()
+    click.echo(f"\nTry: {recbot} recommend {example} [--new] [--slack], {recbot} models list")
+    if recbot != "recbot":
+        click.echo("     (or `source .venv/bin/activate` once, then plain `recbot ...`)")
+
+
+def recbot_command() -> str:
+    """How to run recbot from here: plain `recbot` when that is what runs, else its path."""
+    exe = Path(sys.argv[0])
+    if exe.name != "recbot":
+        return "recbot"
+    found = shutil.which("recbot")
+    if found and Path(found).resolve() == exe.resolve():
+        return "recbot"
+    absolute = exe.resolve()
+    return os.path.relpath(absolute) if absolute.is_relative_to(Path.cwd()) else str(absolute)
 
 
 def summary(engine: Engine) -> str:
