@@ -7,16 +7,16 @@ import logging
 from collections.abc import Callable
 from typing import ParamSpec
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session
 
 from bot import blocks
 from bot.blocks import Answer, Reply
 from bot.deps import Deps
 from bot.mrkdwn import escape
 from bot.parsing import MAX_N, MAX_TEXT, Request, parse
-from db import queries
+from db import customer_search, queries, serving
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -37,17 +37,17 @@ def guarded(fn: Callable[P, Reply]) -> Callable[P, Reply]:
     return wrapper
 
 
-def allowed_ids(session: Session, deps: Deps, user_id: str) -> frozenset[int] | None:
+def allowed_ids(conn: Connection, deps: Deps, user_id: str) -> frozenset[int] | None:
     """None when the user may see every customer; else the ids assigned to them."""
     if not deps.settings.restrict_to_assigned or deps.is_admin(user_id):
         return None
-    return queries.assigned_customer_ids(session, user_id)
+    return queries.assigned_customer_ids(conn, user_id)
 
 
-def may_see(session: Session, deps: Deps, user_id: str, customer_id: int) -> bool:
+def may_see(conn: Connection, deps: Deps, user_id: str, customer_id: int) -> bool:
     if not deps.settings.restrict_to_assigned or deps.is_admin(user_id):
         return True
-    return queries.is_assigned(session, user_id, customer_id)
+    return queries.is_assigned(conn, user_id, customer_id)
 
 
 @guarded
@@ -63,27 +63,27 @@ def command_reply(deps: Deps, user_id: str, text: str | None) -> Reply:
         )
     if request.kind == "bad_n":
         return blocks.message(f"The number of products must be from 1 to {MAX_N}.")
-    with deps.session() as session:
+    with deps.connect() as conn:
         if request.kind == "status":
-            return blocks.status_reply(queries.live_model(session), deps.next_retrain())
+            return blocks.status_reply(serving.live_model(conn), deps.next_retrain())
         if request.kind == "hidden":
-            return _hidden(session, deps, user_id, request.query)
-        return _recommend(session, deps, user_id, request)
+            return _hidden(conn, deps, user_id, request.query)
+        return _recommend(conn, deps, user_id, request)
 
 
 def _find(
-    session: Session, deps: Deps, request: Request, allowed: frozenset[int] | None
-) -> queries.Match:
+    conn: Connection, deps: Deps, request: Request, allowed: frozenset[int] | None
+) -> customer_search.Match:
     if request.alt_query:  # "Harbor Cafe 12" may be a name, not "Harbor Cafe", 12 products
-        exact = queries.exact_match(session, request.alt_query, allowed)
+        exact = customer_search.exact_match(conn, request.alt_query, allowed)
         if exact is not None and exact.kind != "many":
             return exact
-    return queries.find_customer(session, request.query, deps.names, allowed)
+    return customer_search.find_customer(conn, request.query, deps.names, allowed)
 
 
-def _recommend(session: Session, deps: Deps, user_id: str, request: Request) -> Reply:
-    allowed = allowed_ids(session, deps, user_id)
-    match = _find(session, deps, request, allowed)
+def _recommend(conn: Connection, deps: Deps, user_id: str, request: Request) -> Reply:
+    allowed = allowed_ids(conn, deps, user_id)
+    match = _find(conn, deps, request, allowed)
     restricted = allowed is not None
     if match.kind == "not_yours":
         return blocks.not_yours_reply()
@@ -92,11 +92,11 @@ def _recommend(session: Session, deps: Deps, user_id: str, request: Request) -> 
     if match.kind == "many":
         return blocks.choices_reply(request.query, match, request.n, request.new_only)
     note = f"Showing at most {MAX_N} per section." if request.n_capped else ""
-    return answer_for(session, deps, match.customers[0], request.n, request.new_only, note=note)
+    return answer_for(conn, deps, match.customers[0], request.n, request.new_only, note=note)
 
 
 def answer_for(
-    session: Session,
+    conn: Connection,
     deps: Deps,
     customer: queries.CustomerRef | None,
     n: int,
@@ -108,40 +108,22 @@ def answer_for(
     """The recommendation message for one customer (access already checked)."""
     if customer is None:
         return blocks.message("That customer no longer exists.")
-    model = deps.live_model(session)
+    model = deps.live_model(conn)
     if model is None:
         return blocks.status_reply(None, None)
     n = max(1, min(n, MAX_N))
-    picks, summary = queries.picks(session, model.id, customer.id, deps.now(), limit=n)
-    if picks["reorder"] or picks["new"]:
-        answer = Answer(
-            customer, summary, model, picks["reorder"], picks["new"], n, new_only, note=note
-        )
-    else:
-        segment, cold = queries.cold_start_picks(session, model.id, customer.segment, customer.id)
-        answer = Answer(
-            customer,
-            summary,
-            model,
-            [],
-            cold[:n],
-            n,
-            new_only,
-            cold_start=True,
-            cold_segment=segment,
-            note=note,
-        )
+    answer = Answer.of(serving.served(conn, model, customer, n, deps.now()), n, new_only, note)
     return blocks.answer_reply(answer, interactive=interactive, shared_by=shared_by)
 
 
-def _hidden(session: Session, deps: Deps, user_id: str, query: str) -> Reply:
+def _hidden(conn: Connection, deps: Deps, user_id: str, query: str) -> Reply:
     if not deps.is_admin(user_id):
         return blocks.message("Only recbot admins can list or unhide 👎'd products.")
-    match = queries.find_customer(session, query, deps.names)
+    match = customer_search.find_customer(conn, query, deps.names)
     if match.kind != "one":
         return blocks.no_match_reply(query, match.closest, restricted=False)
     customer = match.customers[0]
-    return blocks.hidden_reply(customer, queries.hidden_products(session, customer.id))
+    return blocks.hidden_reply(customer, queries.hidden_products(conn, customer.id))
 
 
 @guarded
@@ -149,12 +131,12 @@ def picked_reply(
     deps: Deps, user_id: str, customer_id: int, n: int, new_only: bool, interactive: bool = True
 ) -> Reply:
     """The answer for a customer chosen from buttons or shared: access is checked again."""
-    with deps.session() as session:
-        if not may_see(session, deps, user_id, customer_id):
+    with deps.connect() as conn:
+        if not may_see(conn, deps, user_id, customer_id):
             return blocks.not_yours_reply()
         shared_by = "" if interactive else user_id
-        customer = queries.customer_by_id(session, customer_id)
-        return answer_for(session, deps, customer, n, new_only, interactive, shared_by)
+        customer = queries.customer_by_id(conn, customer_id)
+        return answer_for(conn, deps, customer, n, new_only, interactive, shared_by)
 
 
 @guarded
@@ -162,42 +144,42 @@ def vote_reply(
     deps: Deps, user_id: str, customer_id: int, product_id: int, vote: int, n: int, new_only: bool
 ) -> Reply:
     """Store a 👍/👎 and return the refreshed answer (a 👎'd product is gone from it)."""
-    with deps.session() as session:
-        if not may_see(session, deps, user_id, customer_id):
+    with deps.connect() as conn:
+        if not may_see(conn, deps, user_id, customer_id):
             return blocks.not_yours_reply()
-        name = queries.product_name(session, product_id)
-        customer = queries.customer_by_id(session, customer_id)
+        name = queries.product_name(conn, product_id)
+        customer = queries.customer_by_id(conn, customer_id)
         if name is None or customer is None:
             return blocks.message("That product or customer no longer exists.")
-        model = deps.live_model(session)
+        model = deps.live_model(conn)
         queries.record_feedback(
-            session, customer_id, product_id, user_id, vote, model.id if model else None
+            conn, customer_id, product_id, user_id, vote, model.id if model else None
         )
         what = "👍 noted for" if vote > 0 else "👎 noted: hidden from now on:"
         note = f"{what} {escape(name, 120)}"
-        return answer_for(session, deps, customer, n, new_only, note=note)
+        return answer_for(conn, deps, customer, n, new_only, note=note)
 
 
 @guarded
 def unhide_reply(deps: Deps, user_id: str, customer_id: int, product_id: int) -> Reply:
     if not deps.is_admin(user_id):
         return blocks.message("Only recbot admins can unhide products.")
-    with deps.session() as session:
-        queries.unhide(session, customer_id, product_id)
-        customer = queries.customer_by_id(session, customer_id)
+    with deps.connect() as conn:
+        queries.unhide(conn, customer_id, product_id)
+        customer = queries.customer_by_id(conn, customer_id)
         if customer is None:
             return blocks.message("That customer no longer exists.")
-        return blocks.hidden_reply(customer, queries.hidden_products(session, customer_id))
+        return blocks.hidden_reply(customer, queries.hidden_products(conn, customer_id))
 
 
 def home_view(deps: Deps, user_id: str, max_accounts: int = 25) -> dict:
     """The App Home tab; a database outage shows the 'unavailable' text there."""
     try:
-        with deps.session() as session:
-            accounts = queries.rep_customers(session, user_id)
-            model = deps.live_model(session)
+        with deps.connect() as conn:
+            accounts = queries.rep_customers(conn, user_id)
+            model = deps.live_model(conn)
             shown = accounts[:max_accounts]
-            top = queries.top_picks_for(session, model.id, [c.id for c in shown]) if model else {}
+            top = serving.top_picks_for(conn, model.id, [c.id for c in shown]) if model else {}
             return blocks.home_view(shown, top, model, len(accounts))
     except DB_FAULTS as exc:
         log.warning("database unavailable for App Home: %s", type(exc).__name__)

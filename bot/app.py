@@ -8,7 +8,6 @@ from slack_bolt import App, BoltContext
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot import actions, commands, events
 from bot.deps import Deps
@@ -19,9 +18,7 @@ from core.errors import RecbotError
 log = logging.getLogger(__name__)
 
 
-def build_app(
-    settings: SlackSettings, sessions: sessionmaker[Session], deps: Deps | None = None
-) -> App:
+def build_app(settings: SlackSettings, deps: Deps) -> App:
     """The Bolt app; start-up's auth.test goes to SLACK_API_URL and a failure is one clear line."""
     settings.check_for_serve()
     client = make_client(settings.bot_token, settings.api_url)
@@ -37,7 +34,6 @@ def build_app(
         )
     except (BoltError, SlackClientError, OSError) as exc:  # the token changed in between
         raise RecbotError(f"Slack start-up failed: {type(exc).__name__}") from None
-    deps = deps or Deps(sessions, settings)
 
     def inject_deps(context: BoltContext, next) -> None:
         context["deps"] = deps

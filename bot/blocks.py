@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.mrkdwn import escape, mention, plain
-from db.queries import AccountSummary, CustomerRef, LiveModel, Match, Pick
+from db.customer_search import Match
+from db.queries import CustomerRef
+from db.serving import AccountSummary, LiveModel, Pick, Served
 
 COMMAND = "/recommend"
 UNAVAILABLE = "Recommendations are temporarily unavailable, try again in a minute."
@@ -44,6 +46,21 @@ class Answer:
     cold_start: bool = False
     cold_segment: str = ""
     note: str = ""
+
+    @classmethod
+    def of(cls, served: Served, n: int, new_only: bool, note: str = "") -> Answer:
+        return cls(
+            served.customer,
+            served.summary,
+            served.model,
+            served.reorder,
+            served.new,
+            n,
+            new_only,
+            served.cold_start,
+            served.cold_segment,
+            note,
+        )
 
 
 def value(**fields: object) -> str:

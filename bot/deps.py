@@ -8,11 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine
 
 from bot.settings import SlackSettings
-from db import queries
-from db.queries import CustomerNames, LiveModel
+from db import serving
+from db.customer_search import CustomerNames
+from db.serving import LiveModel
 
 
 def _utcnow() -> datetime:
@@ -21,28 +22,29 @@ def _utcnow() -> datetime:
 
 @dataclass
 class Deps:
-    sessions: sessionmaker[Session]
+    engine: Engine
     settings: SlackSettings
     names: CustomerNames = field(default_factory=CustomerNames)
     now: Callable[[], datetime] = _utcnow
-    # The scheduler issue plugs in the next retrain time; None shows "not scheduled".
+    # The scheduler plugs in the next retrain time; None shows "not scheduled".
     next_retrain: Callable[[], datetime | None] = lambda: None
     # A promotion reaches answers within this many seconds; saves a query per request.
     live_ttl_s: float = 5.0
     _live: tuple[float, LiveModel | None] | None = field(default=None, init=False, repr=False)
 
-    def live_model(self, session: Session) -> LiveModel | None:
+    def live_model(self, conn: Connection) -> LiveModel | None:
         cached, now = self._live, time.monotonic()
         if cached is not None and now - cached[0] < self.live_ttl_s:
             return cached[1]
-        model = queries.live_model(session)
+        model = serving.live_model(conn)
         self._live = (now, model)
         return model
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self.sessions() as session:
-            yield session
+    def connect(self) -> Iterator[Connection]:
+        """A pooled connection for one request's reads (and its few writes, which commit)."""
+        with self.engine.connect() as conn:
+            yield conn
 
     def __deepcopy__(self, memo: dict) -> Deps:
         # Bolt deep-copies the context for lazy listeners; this is a shared service, not data.

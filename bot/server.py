@@ -18,7 +18,7 @@ from bot.settings import SlackSettings
 from bot.web import WsgiApp, make_wsgi
 from core.errors import RecbotError
 from db.migrate import ensure_schema
-from db.session import make_engine, safe_url, session_factory
+from db.session import make_engine, safe_url
 from db.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -98,12 +98,11 @@ def serve() -> None:
     slack.check_for_serve()
     engine = serving_engine(settings.database_url, pool_size=slack.web_threads)
     ensure_schema(engine, auto_upgrade=settings.database_url_is_default)
-    sessions = session_factory(engine)
     from bot.deps import Deps
     from bot.jobs.service import start_beside_server
     from bot.jobs.slack_hooks import next_retrain
 
-    app = build_app(slack, sessions, deps=Deps(sessions, slack, next_retrain=next_retrain))
+    app = build_app(slack, Deps(engine, slack, next_retrain=next_retrain))
     engine.dispose()  # no connection crosses the fork into the workers
     start_beside_server()  # the scheduler: one child process per `recbot serve`
     if slack.socket_mode:
@@ -117,7 +116,7 @@ def serve() -> None:
         slack.web_threads,
         safe_url(engine),
     )
-    run_http(make_wsgi(app, sessions), engine, slack.port, slack.web_workers, slack.web_threads)
+    run_http(make_wsgi(app, engine), engine, slack.port, slack.web_workers, slack.web_threads)
 
 
 def main() -> None:

@@ -7,20 +7,20 @@ from collections.abc import Callable, Iterable
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
 
 from bot.answers import DB_FAULTS
-from db import queries
+from db import queries, serving
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-def health(sessions: sessionmaker[Session]) -> tuple[int, dict]:
+def health(engine: Engine) -> tuple[int, dict]:
     """200 with the live model when the database answers, 503 when it does not."""
     try:
-        with sessions() as session:
-            queries.ping(session)
-            model = queries.live_model(session)
+        with engine.connect() as conn:
+            queries.ping(conn)
+            model = serving.live_model(conn)
     except DB_FAULTS as exc:
         return 503, {"ok": False, "database": "unreachable", "error": type(exc).__name__}
     live = (
@@ -35,7 +35,7 @@ def health(sessions: sessionmaker[Session]) -> tuple[int, dict]:
     return 200, {"ok": True, "database": "ok", "live_model": live}
 
 
-def make_wsgi(app: App, sessions: sessionmaker[Session], path: str = "/slack/events") -> WsgiApp:
+def make_wsgi(app: App, engine: Engine, path: str = "/slack/events") -> WsgiApp:
     slack = SlackRequestHandler(app, path=path)
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -43,7 +43,7 @@ def make_wsgi(app: App, sessions: sessionmaker[Session], path: str = "/slack/eve
             "GET",
             "HEAD",
         ):
-            status, body = health(sessions)
+            status, body = health(engine)
             data = json.dumps(body).encode()
             start_response(
                 f"{status} {'OK' if status == 200 else 'Service Unavailable'}",

@@ -9,18 +9,17 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from db.models import (
     Customer,
     DigestDelivery,
     JobRun,
-    ModelVersion,
     RepAssignment,
     RepDigestSetting,
     SalesRep,
 )
-from db.queries import CustomerRef, Pick, top_picks_for
+from db.queries import CustomerRef
+from db.serving import Pick, top_picks_for
 
 
 @dataclass(frozen=True)
@@ -80,14 +79,6 @@ def deliveries(conn: Connection, periods: Iterable[str]) -> dict[tuple[int, str]
     return {(r.rep_id, r.period): (r.status, r.attempts, r.claimed_at) for r in rows}
 
 
-def live_model_id(conn: Connection) -> int | None:
-    return conn.execute(
-        select(ModelVersion.id)
-        .where(ModelVersion.status == "live")
-        .order_by(ModelVersion.id.desc())
-    ).scalar()
-
-
 @dataclass(frozen=True)
 class Account:
     customer: CustomerRef
@@ -107,8 +98,7 @@ def rep_accounts(conn: Connection, rep_id: int, model_id: int, per_account: int)
         .where(RepAssignment.rep_id == rep_id)
     ).all()
     refs = {r.id: CustomerRef(r.id, r.external_id, r.name, r.segment, r.region) for r in rows}
-    with Session(bind=conn) as session:
-        picks = top_picks_for(session, model_id, list(refs), per_account)
+    picks = top_picks_for(conn, model_id, list(refs), per_account)
     accounts = [Account(refs[c], picks.get(c, [])) for c in refs]
     accounts.sort(key=lambda a: (-a.opportunity, a.customer.name))
     return accounts

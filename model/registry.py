@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from core.errors import RecbotError
-from db.models import ColdStartRecommendation, Customer, ModelVersion, Product, Recommendation
+from db import serving
+from db.models import ColdStartRecommendation, ModelVersion, Recommendation
 
-STATUSES = ("training", "live", "candidate", "rejected", "failed", "retired")
 GATE_K = 10
 DEFAULT_TOLERANCE = 0.05  # a new version may be up to 5% below the live one on holdout NDCG@10
 REC_COLUMNS = ("model_version_id", "customer_id", "mode", "rank", "product_id", "score", "reason")
@@ -80,19 +80,11 @@ def holdout_score(metrics: dict | None, key: str = "holdout") -> float | None:
     return None if not m else (m["all"] + m["new"]) / 2
 
 
-def live_version(engine_or_conn: Engine | Connection) -> ModelVersion | None:
-    stmt = select(ModelVersion).where(ModelVersion.status == "live")
-    if isinstance(engine_or_conn, Engine):
-        with engine_or_conn.connect() as conn:
-            row = conn.execute(stmt).first()
-    else:
-        row = engine_or_conn.execute(stmt).first()
-    return None if row is None else _version(row)
-
-
-def _version(row) -> ModelVersion:
-    v = ModelVersion(**{k: v for k, v in row._mapping.items() if k != "artifact"})
-    return v
+def live_metrics(engine: Engine) -> tuple[int, dict] | None:
+    """The live version's id and metrics, which the gate compares a new version with."""
+    with engine.connect() as conn:
+        model = serving.live_model(conn)
+    return None if model is None else (model.id, model.metrics)
 
 
 @dataclass
@@ -109,15 +101,15 @@ def gate(engine: Engine, metrics: dict, tolerance: float = DEFAULT_TOLERANCE) ->
     tiny = 0 < n_products <= GATE_K and ours >= pop  # all products fit in every top 10
     if not tiny and ours <= pop:
         return GateResult(False, f"holdout NDCG@10 {ours:.4f} does not beat popularity {pop:.4f}")
-    live = live_version(engine)
-    live_score = holdout_score(live.metrics) if live else None
+    live = live_metrics(engine)
+    live_id, live_score = (live[0], holdout_score(live[1])) if live else (None, None)
     if live_score is not None and ours < live_score * (1 - tolerance):
         return GateResult(
             False,
             f"holdout NDCG@10 {ours:.4f} is more than {tolerance:.0%} below "
-            f"live version {live.id} ({live_score:.4f})",
+            f"live version {live_id} ({live_score:.4f})",
         )
-    vs = f", live version {live.id} had {live_score:.4f}" if live_score is not None else ""
+    vs = f", live version {live_id} had {live_score:.4f}" if live_score is not None else ""
     if tiny:
         return GateResult(
             True,
@@ -280,72 +272,3 @@ def list_versions(engine: Engine, limit: int = 20) -> list[ModelVersion]:
     with engine.connect() as conn:
         rows = conn.execute(select(*cols).order_by(ModelVersion.id.desc()).limit(limit)).all()
     return [ModelVersion(**dict(r._mapping)) for r in rows]
-
-
-@dataclass
-class ServedItem:
-    rank: int
-    product_id: int
-    external_id: str
-    name: str
-    score: float
-    reason: str
-
-
-def served(
-    engine: Engine, customer_id: int, mode: str = "all", top: int = 10
-) -> tuple[list[ServedItem], str]:
-    """What the live version recommends to a customer: its own list, else the cold-start list.
-
-    Returns the items and where they came from ('history', 'segment <s>', 'global').
-    """
-    with engine.connect() as conn:
-        live = conn.execute(select(ModelVersion.id).where(ModelVersion.status == "live")).scalar()
-        if live is None:
-            raise RecbotError("no live model yet: run `recbot train`")
-        stmt = (
-            select(
-                Recommendation.rank,
-                Product.id,
-                Product.external_id,
-                Product.name,
-                Recommendation.score,
-                Recommendation.reason,
-            )
-            .join(Product, Product.id == Recommendation.product_id)
-            .where(
-                Recommendation.model_version_id == live,
-                Recommendation.customer_id == customer_id,
-                Recommendation.mode == mode,
-            )
-            .order_by(Recommendation.rank)
-            .limit(top)
-        )
-        rows = conn.execute(stmt).all()
-        if rows:
-            return [ServedItem(*r) for r in rows], "history"
-        segment = (
-            conn.execute(select(Customer.segment).where(Customer.id == customer_id)).scalar() or ""
-        )
-        for seg in dict.fromkeys([segment, ""]):
-            cold = (
-                select(
-                    ColdStartRecommendation.rank,
-                    Product.id,
-                    Product.external_id,
-                    Product.name,
-                    ColdStartRecommendation.score,
-                    ColdStartRecommendation.reason,
-                )
-                .join(Product, Product.id == ColdStartRecommendation.product_id)
-                .where(
-                    ColdStartRecommendation.model_version_id == live,
-                    ColdStartRecommendation.segment == seg,
-                )
-                .order_by(ColdStartRecommendation.rank)
-                .limit(top)
-            )
-            rows = conn.execute(cold).all()
-            if rows:
-                return [ServedItem(*r) for r in rows], f"segment {seg}" if seg else "global"
-    return [], "none"

@@ -49,15 +49,23 @@ def _register() -> None:
         demo_command,
         generate_command,
         import_commands,
+        job_commands,
         model_commands,
+        serve_command,
+        serving_commands,
     )
 
-    for module in (db_commands, import_commands, generate_command, demo_command, model_commands):
+    for module in (
+        db_commands,
+        import_commands,
+        generate_command,
+        demo_command,
+        model_commands,
+        serving_commands,
+        serve_command,
+        job_commands,
+    ):
         module.register(cli)
-    from bot.cli import job_commands, serve_command
-
-    serve_command.register(cli)
-    job_commands.register(cli)
 
 
 _register()

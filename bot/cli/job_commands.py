@@ -104,10 +104,10 @@ def _dry_run(ctx: CliContext, settings: JobSettings) -> None:
     from bot.jobs.digest import plan
     from bot.jobs.digest_message import as_text, digest_message
     from bot.jobs.schedule import utcnow
-    from db import job_queries
+    from db import job_queries, serving
 
     with ctx.engine().connect() as conn:
-        model_id = job_queries.live_model_id(conn)
+        model_id = serving.live_model_id(conn)
         due, opted_out = plan(conn, settings, utcnow(), manual=True)
         if model_id is None:
             raise RecbotError("no live model yet, so there is nothing to send: run `recbot train`")

@@ -1,20 +1,16 @@
-"""`recbot train | evaluate | models | recommend | export`: the recommendation model's commands.
+"""`recbot train | evaluate | models`: the recommendation model's commands.
 
 TensorFlow is imported only by the commands that train (train, evaluate).
 """
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from bot.cli.context import CliContext, pass_context
-from core.errors import RecbotError
-from db.models import Customer, Recommendation
 
 ARCHS = ("ranker", "seed")
 
@@ -193,80 +189,6 @@ def models_rollback(ctx: CliContext) -> None:
     click.echo(f"rolled back: version {old} retired, version {new} is live again")
 
 
-def _customer_id(ctx: CliContext, ref: str) -> tuple[int, str]:
-    with ctx.engine().connect() as conn:
-        row = conn.execute(
-            select(Customer.id, Customer.name).where(Customer.external_id == ref)
-        ).first()
-        if row is None and ref.isdigit():
-            row = conn.execute(
-                select(Customer.id, Customer.name).where(Customer.id == int(ref))
-            ).first()
-    if row is None:
-        raise RecbotError(f"no customer {ref!r} (give its external id or database id)")
-    return row[0], row[1]
-
-
-@click.command("recommend")
-@click.argument("customer")
-@click.option("--top", type=click.IntRange(1, 50), default=10, show_default=True)
-@click.option("--new", "new_only", is_flag=True, help="Only products the customer never bought.")
-@pass_context
-def recommend(ctx: CliContext, customer: str, top: int, new_only: bool) -> None:
-    """Show a customer's recommendations from the live version (a keyed read, no model)."""
-    from model.registry import served
-
-    cid, name = _customer_id(ctx, customer)
-    items, source = served(ctx.engine(), cid, "new" if new_only else "all", top)
-    mode = "new for this customer" if new_only else "likely to (re)order"
-    click.echo(
-        f"{name} ({customer}): {mode}"
-        + ("" if source == "history" else f" - no history, popular ({source})")
-    )
-    click.echo(f"{'#':>3}  {'product':<12} {'name':<34} {'score':>8}  reason")
-    for it in items:
-        click.echo(
-            f"{it.rank:>3}  {it.external_id:<12} {it.name[:34]:<34} {it.score:>8.3f}  {it.reason}"
-        )
-
-
-@click.command("export")
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True)
-@click.option("--top", type=click.IntRange(1, 50), default=10, show_default=True)
-@click.option("--new", "new_only", is_flag=True, help="Only products the customer never bought.")
-@pass_context
-def export(ctx: CliContext, out: Path, top: int, new_only: bool) -> None:
-    """Write customer_id,rank,product_id,score for every customer with history (live version)."""
-    from db.models import ModelVersion, Product
-
-    engine = ctx.engine()
-    with engine.connect() as conn:
-        live = conn.execute(select(ModelVersion.id).where(ModelVersion.status == "live")).scalar()
-        if live is None:
-            raise RecbotError("no live model yet: run `recbot train`")
-        stmt = (
-            select(
-                Customer.external_id, Recommendation.rank, Product.external_id, Recommendation.score
-            )
-            .join(Customer, Customer.id == Recommendation.customer_id)
-            .join(Product, Product.id == Recommendation.product_id)
-            .where(
-                Recommendation.model_version_id == live,
-                Recommendation.mode == ("new" if new_only else "all"),
-                Recommendation.rank <= top,
-            )
-            .order_by(Customer.external_id, Recommendation.rank)
-        )
-        n = 0
-        with out.open("w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["customer_id", "rank", "product_id", "score"])
-            for row in conn.execution_options(yield_per=50_000).execute(stmt):
-                w.writerow([row[0], row[1], row[2], f"{row[3]:.6f}"])
-                n += 1
-    click.echo(f"wrote {n:,} rows to {out} (model version {live})")
-
-
 def register(cli: click.Group) -> None:
-    for command in (train, evaluate, models_group, recommend, export):
+    for command in (train, evaluate, models_group):
         cli.add_command(command)

@@ -29,7 +29,7 @@ from bot.jobs.digest_message import METADATA_EVENT, digest_message
 from bot.jobs.pacing import Pacer
 from bot.jobs.schedule import last_occurrence, naive_utc, period_key, utcnow
 from bot.settings import JobSettings
-from db import job_queries
+from db import job_queries, serving
 from db.job_queries import Recipient
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class DigestJob:
             self._now = self.clock
         now = self._now()
         with self.engine.connect() as conn:
-            model_id = job_queries.live_model_id(conn)
+            model_id = serving.live_model_id(conn)
             due, _ = plan(conn, self.settings, now, manual)
         if model_id is None:
             return DigestReport(False, "no live model yet: nothing to send")

@@ -46,8 +46,7 @@ def digest_command(deps: Deps, slack_user: str, text: str | None) -> Reply | Non
     if choice not in ("", "on", "off"):
         return blocks.message(USAGE)
     try:
-        with deps.session() as session:
-            conn = session.connection()
+        with deps.connect() as conn:
             rep = job_queries.rep_for_slack_user(conn, slack_user)
             if rep is None:
                 return blocks.message(
@@ -57,8 +56,7 @@ def digest_command(deps: Deps, slack_user: str, text: str | None) -> Reply | Non
             if not choice:
                 state = "off" if job_queries.opted_out(conn, rep[0]) else "on"
                 return blocks.message(f"Your weekly digest is *{state}*. {USAGE}")
-            engine = session.get_bind()
-        job_queries.save_digest_setting(engine, rep[0], deps.now(), opted_out=choice == "off")
+        job_queries.save_digest_setting(deps.engine, rep[0], deps.now(), opted_out=choice == "off")
     except DB_FAULTS as exc:
         log.warning("database unavailable for digest settings: %s", type(exc).__name__)
         return blocks.message(blocks.UNAVAILABLE)
@@ -74,8 +72,8 @@ def with_job_status(reply: Reply, deps: Deps, text: str | None) -> Reply:
     if parse(text).kind != "status":
         return reply
     try:
-        with deps.session() as session:
-            view = overview(session.connection(), job_settings(), utcnow(), runs=1)
+        with deps.connect() as conn:
+            view = overview(conn, job_settings(), utcnow(), runs=1)
     except DB_FAULTS:
         return reply
     lines = "\n".join(slack_lines(view))

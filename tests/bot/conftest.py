@@ -13,8 +13,7 @@ from sqlalchemy import Engine
 
 from bot.deps import Deps
 from bot.settings import SlackSettings
-from db.queries import CustomerNames
-from db.session import session_factory
+from db.customer_search import CustomerNames
 from tests.bot import fixtures
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
 
@@ -40,7 +39,7 @@ def make_settings(api_url: str = "http://127.0.0.1:9/api/", **changes) -> SlackS
 
 def make_deps(engine: Engine, **changes) -> Deps:
     return Deps(
-        session_factory(engine),
+        engine,
         make_settings(**changes),
         CustomerNames(),
         now=lambda: fixtures.NOW,
@@ -87,11 +86,11 @@ def start_server(deps: Deps, standin: SlackStandIn):
 
     settings = dataclasses.replace(deps.settings, api_url=standin.api_url)
     deps = dataclasses.replace(deps, settings=settings)
-    app = build_app(settings, deps.sessions, deps=deps)
+    app = build_app(settings, deps)
     server = make_server(
         "127.0.0.1",
         0,
-        make_wsgi(app, deps.sessions),
+        make_wsgi(app, deps.engine),
         server_class=_ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )

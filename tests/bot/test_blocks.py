@@ -6,7 +6,9 @@ from datetime import datetime
 
 from bot import blocks
 from bot.parsing import MAX_N
-from db.queries import AccountSummary, CustomerRef, LiveModel, Match, Pick
+from db.customer_search import Match
+from db.queries import CustomerRef
+from db.serving import AccountSummary, LiveModel, Pick
 
 
 def _answer(note: str = "") -> blocks.Answer:

@@ -17,7 +17,6 @@ from bot import blocks
 from bot.answers import command_reply, home_view
 from bot.server import serving_engine
 from bot.web import health
-from db.session import session_factory
 from tests.bot import fixtures
 from tests.bot.conftest import SECRET, make_deps, start_server
 from tests.bot.doubles import all_text
@@ -35,7 +34,7 @@ def test_unreachable_database_gives_the_polite_reply() -> None:
     assert reply.text == blocks.UNAVAILABLE
     assert "temporarily unavailable, try again in a minute" in reply.text
     assert blocks.UNAVAILABLE in all_text(home_view(deps, fixtures.REP_A)["blocks"])
-    assert health(session_factory(engine))[0] == 503
+    assert health(engine)[0] == 503
     # help needs no database and still works
     assert "How to use" in command_reply(deps, fixtures.REP_A, "help").text
 
@@ -100,7 +99,7 @@ def test_deps_survive_lazy_listener_copies(deps) -> None:
     import copy
 
     assert copy.deepcopy({"deps": deps})["deps"] is deps
-    assert dataclasses.replace(deps).sessions is deps.sessions
+    assert dataclasses.replace(deps).engine is deps.engine
 
 
 @pytest.mark.skipif(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from db.queries import NameIndex
+from db.customer_search import NameIndex
 
 
 def test_containing_finds_each_name_once_in_order() -> None:

@@ -30,7 +30,9 @@ def test_train_recommend_export_models(engine, database_url, monkeypatch, tmp_pa
     res = run(["recommend", "C00001", "--top", "5"])
     assert res.exit_code == 0, res.output
     lines = res.output.strip().splitlines()
-    assert len(lines) == 2 + 5 and "reason" in lines[1]
+    # the customer line, then each section: its title, a column header and 5 products
+    assert len(lines) == 1 + 2 * (2 + 5) and "reason" in lines[2]
+    assert lines[1] == "likely to reorder:" and lines[8] == "new for this customer:"
     res = run(["recommend", "C00001", "--new", "--top", "3"])
     assert res.exit_code == 0 and "new for this customer" in res.output
     assert "reorder" not in res.output

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 
 import pytest
 from sqlalchemy import insert, select, update
 
 from core.errors import RecbotError
+from db import serving
 from db.models import (
     ColdStartRecommendation,
     Customer,
@@ -15,6 +17,7 @@ from db.models import (
     Recommendation,
     Transaction,
 )
+from db.queries import customer_by_id
 from model import registry
 from model.pipeline import train_and_publish
 from tests.model.helpers import count, fast_params, load_b2b
@@ -22,6 +25,21 @@ from tests.model.helpers import count, fast_params, load_b2b
 
 def quiet(_msg: str) -> None:
     pass
+
+
+def live_id(engine) -> int | None:
+    with engine.connect() as conn:
+        return serving.live_model_id(conn)
+
+
+def served(engine, customer_id: int, n: int = 5) -> serving.Served:
+    """What the live version serves a customer, read as every surface reads it."""
+    with engine.connect() as conn:
+        model = serving.live_model(conn)
+        if model is None:
+            raise RecbotError("no live model")
+        customer = customer_by_id(conn, customer_id)
+        return serving.served(conn, model, customer, n, datetime(2030, 1, 1))
 
 
 def live_rows(engine, version_id):
@@ -94,11 +112,11 @@ def test_cold_start_customer_gets_segment_then_global_list(engine):
             .values(external_id="NEW2", name="Odd One", segment="Zoos")
             .returning(Customer.id)
         ).scalar_one()
-    items, source = registry.served(engine, hotel, "all", 5)
-    assert source == "segment Hotels" and len(items) == 5
-    assert all(i.reason.startswith("popular with Hotels accounts") for i in items)
-    items, source = registry.served(engine, odd, "new", 5)
-    assert source == "global" and len(items) == 5
+    answer = served(engine, hotel)
+    assert answer.cold_start and answer.cold_segment == "Hotels" and len(answer.new) == 5
+    assert all(i.reason.startswith("popular with Hotels accounts") for i in answer.new)
+    answer = served(engine, odd)
+    assert answer.cold_start and answer.cold_segment == "" and len(answer.new) == 5
     assert count(engine, ColdStartRecommendation, model_version_id=res.version_id, segment="") > 0
 
 
@@ -110,7 +128,7 @@ def test_gate_rejects_a_model_that_does_not_beat_popularity(engine):
     worse = train_and_publish(engine, fast_params(arch="seed", seed_epochs=1), log=quiet)
     assert worse.status == "rejected"
     assert "does not beat popularity" in worse.reason
-    assert registry.live_version(engine).id == live.version_id
+    assert live_id(engine) == live.version_id
     assert live_rows(engine, live.version_id) == before
     assert count(engine, Recommendation, model_version_id=worse.version_id) == 0
 
@@ -125,7 +143,7 @@ def test_gate_rejects_a_model_much_worse_than_live(engine):
         )
     res = train_and_publish(engine, fast_params(), log=quiet)
     assert res.status == "rejected" and "below live version" in res.reason
-    assert registry.live_version(engine).id == live.version_id
+    assert live_id(engine) == live.version_id
     # within the tolerance the same model is accepted
     res2 = train_and_publish(engine, fast_params(), tolerance=1.0, log=quiet)
     assert res2.status == "live"
@@ -144,21 +162,21 @@ def test_switch_is_atomic_and_readers_never_see_half_a_set(engine):
         ]
         # a reader in the middle of the switch still sees the old live version, whole
         seen.append(
-            (registry.live_version(engine).id, count(engine, Recommendation, model_version_id=vid))
+            (live_id(engine), count(engine, Recommendation, model_version_id=vid))
         )
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
         registry.publish(engine, vid, chunks(), [])
     assert seen == [(live.version_id, 0)]
-    assert registry.live_version(engine).id == live.version_id
+    assert live_id(engine) == live.version_id
     assert count(engine, Recommendation, model_version_id=vid) == 0
     assert live_rows(engine, live.version_id) == before
     # the same switch without the failure goes through completely
     vid2 = registry.start_run(engine, "ranker", {})
     rows = [(vid2, r.customer_id, r.mode, r.rank, r.product_id, r.score, r.reason) for r in before]
     registry.publish(engine, vid2, iter([rows]), [])
-    assert registry.live_version(engine).id == vid2
+    assert live_id(engine) == vid2
     assert count(engine, Recommendation, model_version_id=vid2) == len(before)
 
 
@@ -169,9 +187,9 @@ def test_rollback_and_promote(engine):
     assert second.status == "live"
     old, new = registry.rollback(engine)
     assert (old, new) == (second.version_id, first.version_id)
-    assert registry.live_version(engine).id == first.version_id
+    assert live_id(engine) == first.version_id
     registry.promote(engine, second.version_id)
-    assert registry.live_version(engine).id == second.version_id
+    assert live_id(engine) == second.version_id
     with pytest.raises(RecbotError, match="already live"):
         registry.promote(engine, second.version_id)
 
@@ -190,7 +208,7 @@ def test_failed_training_leaves_serving_intact(engine):
             )
         ).one()
     assert failed.status == "failed" and "diverged" in failed.reason
-    assert registry.live_version(engine).id == live.version_id
+    assert live_id(engine) == live.version_id
     assert live_rows(engine, live.version_id) == before
 
 
@@ -213,17 +231,17 @@ def test_empty_and_too_small_databases_get_one_line(engine):
     with pytest.raises(RecbotError, match="too little") as err:
         train_and_publish(engine, fast_params(), log=quiet)
     assert "\n" not in str(err.value)
-    assert registry.live_version(engine) is None
+    assert live_id(engine) is None
 
 
 def test_no_promote_keeps_a_candidate_that_can_be_promoted(engine):
     load_b2b(engine)
     res = train_and_publish(engine, fast_params(), promote=False, log=quiet)
     assert res.status == "candidate"
-    assert registry.live_version(engine) is None
+    assert live_id(engine) is None
     with pytest.raises(RecbotError, match="no live model"):
-        registry.served(engine, 1, "all", 5)
+        served(engine, 1)
     registry.promote(engine, res.version_id)
-    assert registry.live_version(engine).id == res.version_id
-    items, source = registry.served(engine, 1, "all", 5)
-    assert source == "history" and len(items) == 5
+    assert live_id(engine) == res.version_id
+    answer = served(engine, 1)
+    assert not answer.cold_start and len(answer.reorder) == 5

@@ -1,0 +1,157 @@
+"""`recbot recommend | export`: what the live version serves, read exactly as Slack reads it.
+
+Both go through db.serving, so the command line, Slack and the digests apply the same rules
+(👎-hidden products left out, reorder vs new sections, the cold-start fallback).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import click
+from sqlalchemy import Connection
+
+from bot import blocks
+from bot.cli.context import CliContext, pass_context
+from bot.parsing import DEFAULT_N
+from core.errors import RecbotError
+from db import customer_search, queries, serving
+from db.customer_search import CustomerNames
+from db.queries import CustomerRef
+from db.serving import Pick, Served
+
+BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _live(conn: Connection) -> serving.LiveModel:
+    model = serving.live_model(conn)
+    if model is None:
+        raise RecbotError("no live model yet: run `recbot train`")
+    return model
+
+
+def find_one(conn: Connection, text: str) -> CustomerRef:
+    """The customer a rep means: external id, name, partial or misspelt name (as in Slack),
+    or the database id; several matches or none is an error listing what was found."""
+    match = customer_search.find_customer(conn, text, CustomerNames())
+    if match.kind == "one":
+        return match.customers[0]
+    if match.kind == "none" and text.isdigit():
+        customer = queries.customer_by_id(conn, int(text))
+        if customer is not None:
+            return customer
+    if match.kind == "many":
+        names = ", ".join(f"{c.name} ({c.external_id})" for c in match.customers)
+        more = f" and {match.total - len(match.customers)} more" if match.total > 5 else ""
+        raise RecbotError(f"{text!r} matches several customers: {names}{more}; give the id")
+    hint = f"; closest: {', '.join(match.closest)}" if match.closest else ""
+    raise RecbotError(f"no customer {text!r} (give its id or name){hint}")
+
+
+def _pick_lines(picks: list[Pick]) -> list[str]:
+    lines = [f"{'#':>3}  {'product':<12} {'name':<34} {'score':>8}  reason"]
+    for rank, pick in enumerate(picks, start=1):
+        lines.append(
+            f"{rank:>3}  {pick.external_id[:12]:<12} {pick.name[:34]:<34} {pick.score:>8.3f}  "
+            f"{pick.reason}"
+        )
+    return lines
+
+
+def text_lines(served: Served, new_only: bool) -> list[str]:
+    """The answer as terminal lines: the same sections, in the same order, as in Slack."""
+    c = served.customer
+    lines = [f"{c.name} ({c.external_id}) · model v{served.model.id}"]
+    if served.cold_start:
+        where = f"{served.cold_segment} accounts" if served.cold_segment else "all accounts"
+        lines.append(f"no purchase history yet: popular with {where}")
+        return lines + _pick_lines(served.new)
+    sections = [("new", "new for this customer")]
+    if not new_only:
+        sections.insert(0, ("reorder", "likely to reorder"))
+    for name, title in sections:
+        picks = served.section(name)
+        lines.append(f"{title}:")
+        lines += _pick_lines(picks) if picks else ["  (nothing yet)"]
+    return lines
+
+
+def slack_payload(served: Served, top: int, new_only: bool) -> dict:
+    """The message `/recommend` would send for this customer (as the rep sees it)."""
+    return blocks.answer_reply(blocks.Answer.of(served, top, new_only)).payload()
+
+
+@click.command("recommend")
+@click.argument("customer")
+@click.option("--top", type=click.IntRange(1, 50), default=DEFAULT_N, show_default=True)
+@click.option("--new", "new_only", is_flag=True, help="Only products the customer never bought.")
+@click.option(
+    "--slack",
+    "as_slack",
+    is_flag=True,
+    help="Print the Slack message's JSON payload and a Block Kit Builder link that renders it.",
+)
+@pass_context
+def recommend(ctx: CliContext, customer: str, top: int, new_only: bool, as_slack: bool) -> None:
+    """Show what `/recommend CUSTOMER` answers in Slack (a keyed read, no model)."""
+    with ctx.engine().connect() as conn:
+        model = _live(conn)
+        served = serving.served(conn, model, find_one(conn, customer), top, _now())
+    if not as_slack:
+        click.echo("\n".join(text_lines(served, new_only)))
+        return
+    payload = slack_payload(served, top, new_only)
+    click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    # The Builder renders blocks only; buttons show, but do nothing outside a real app.
+    link = BLOCK_KIT_BUILDER + quote(json.dumps({"blocks": payload["blocks"]}), safe="")
+    click.echo(f"\nPreview: {link}", err=not sys.stdout.isatty())
+
+
+@click.command("export")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True)
+@click.option("--top", type=click.IntRange(1, 50), default=10, show_default=True)
+@click.option(
+    "--new",
+    "new_only",
+    is_flag=True,
+    help="The 'new for this customer' section instead of 'likely to reorder'.",
+)
+@pass_context
+def export(ctx: CliContext, out: Path, top: int, new_only: bool) -> None:
+    """Write every customer's picks as CSV: customer_id,rank,product_id,score.
+
+    One section of the live version's answer ('likely to reorder', or 'new' with --new), with
+    the same rules as Slack: 👎-hidden products are left out and ranks close up.
+    """
+    with ctx.engine().connect() as conn:
+        model = _live(conn)
+        section = "new" if new_only else "reorder"
+        n = 0
+        with out.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["customer_id", "rank", "product_id", "score"])
+            for row in serving.export_rows(conn, model.id, section, top):
+                w.writerow(
+                    [
+                        row.customer_external_id,
+                        row.rank,
+                        row.product_external_id,
+                        f"{row.score:.6f}",
+                    ]
+                )
+                n += 1
+    click.echo(f"wrote {n:,} rows to {out} (model version {model.id}, {section} section)")
+
+
+def register(cli: click.Group) -> None:
+    for command in (recommend, export):
+        cli.add_command(command)

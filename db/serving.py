@@ -1,0 +1,339 @@
+"""What is served: the one place that reads the live version's precomputed recommendations.
+
+Every surface (Slack answers, App Home, digests, `recbot recommend`, `recbot export`, the demo)
+reads through here, so they apply the same rules: the live version only, 👎-hidden products left
+out, the reorder list without the products of the new list, and the segment's popularity list for
+customers without history. Keyed reads with bound parameters; no model code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import Connection, bindparam, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from db.models import (
+    ColdStartRecommendation,
+    Customer,
+    Feedback,
+    ModelVersion,
+    Product,
+    Recommendation,
+    Transaction,
+)
+from db.queries import CustomerRef
+
+Section = Literal["reorder", "new"]
+# How many ranks past the requested count are read, leaving room for hidden products; reading
+# all 50 of each list doubled the cost of the main query.
+SPARE_RANKS = 15
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    id: int
+    arch: str
+    trained_at: datetime | None
+    promoted_at: datetime | None
+    data_from: datetime | None
+    data_to: datetime | None
+    metrics: dict
+    n_customers: int | None
+    n_products: int | None
+
+
+@dataclass(frozen=True)
+class Pick:
+    product_id: int
+    name: str
+    category: str | None
+    score: float
+    reason: str
+    external_id: str = ""
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    last_order: datetime | None
+    lines_12m: int
+    amount_12m: float | None
+
+
+@dataclass(frozen=True)
+class Served:
+    """One customer's answer: the two sections, or a cold-start list, and the account summary."""
+
+    customer: CustomerRef
+    model: LiveModel
+    reorder: list[Pick]
+    new: list[Pick]
+    summary: AccountSummary
+    cold_start: bool = False
+    cold_segment: str = ""  # the segment whose popularity list a cold start shows ('' global)
+
+    def section(self, name: Section) -> list[Pick]:
+        return self.reorder if name == "reorder" else self.new
+
+
+_LIVE = (
+    select(
+        ModelVersion.id,
+        ModelVersion.arch,
+        ModelVersion.trained_at,
+        ModelVersion.promoted_at,
+        ModelVersion.data_from,
+        ModelVersion.data_to,
+        ModelVersion.metrics,
+        ModelVersion.n_customers,
+        ModelVersion.n_products,
+    )
+    .where(ModelVersion.status == "live")
+    .order_by(ModelVersion.id.desc())
+)
+
+
+def live_model(conn: Connection) -> LiveModel | None:
+    """The version that serves, or None before the first promotion."""
+    row = conn.execute(_LIVE).first()
+    if row is None:
+        return None
+    return LiveModel(
+        row.id,
+        row.arch,
+        row.trained_at,
+        row.promoted_at,
+        row.data_from,
+        row.data_to,
+        dict(row.metrics or {}),
+        row.n_customers,
+        row.n_products,
+    )
+
+
+def live_model_id(conn: Connection) -> int | None:
+    return conn.execute(_LIVE.with_only_columns(ModelVersion.id)).scalar()
+
+
+# -- the rules every surface shares -------------------------------------------------------------
+
+
+def not_hidden(customer_id, product_id):
+    """No 👎 on this product for this customer."""
+    return ~exists().where(
+        Feedback.customer_id == customer_id, Feedback.product_id == product_id, Feedback.vote < 0
+    )
+
+
+def _visible(rec, mode: str | None = None):
+    """A recommendation row that may be shown: not hidden, and a reorder pick (mode 'all') only
+    when the product is not also on the customer's 'new' list (it is shown there instead)."""
+    new = aliased(Recommendation)
+    on_new_list = exists().where(
+        new.model_version_id == rec.model_version_id,
+        new.customer_id == rec.customer_id,
+        new.mode == "new",
+        new.product_id == rec.product_id,
+    )
+    hidden_ok = not_hidden(rec.customer_id, rec.product_id)
+    if mode == "new":
+        return hidden_ok
+    if mode == "all":
+        return ~on_new_list & hidden_ok
+    return or_(rec.mode == "new", ~on_new_list) & hidden_ok
+
+
+def _section_of(mode: str) -> Section:
+    return "reorder" if mode == "all" else "new"
+
+
+# -- one customer ------------------------------------------------------------------------------
+
+_RECENT = Transaction.occurred_at >= bindparam("since")
+_SUMMARY = select(
+    func.max(Transaction.occurred_at),
+    func.coalesce(func.sum(case((_RECENT, 1), else_=0)), 0),
+    func.sum(case((_RECENT, Transaction.amount), else_=None)),
+).where(Transaction.customer_id == bindparam("c"))
+
+
+def account_summary(conn: Connection, customer_id: int, now: datetime) -> AccountSummary:
+    row = conn.execute(_SUMMARY, {"c": customer_id, "since": now - timedelta(days=365)}).one()
+    return AccountSummary(row[0], int(row[1]), row[2])
+
+
+def _picks_statement():
+    rec = Recommendation
+    # The account summary rides along as uncorrelated scalar subqueries, which the database
+    # evaluates once per statement: one round trip less on every answer.
+    summary = [
+        select(column).where(Transaction.customer_id == bindparam("c")).scalar_subquery()
+        for column in _SUMMARY.selected_columns
+    ]
+    return (
+        select(
+            rec.mode,
+            Product.id,
+            Product.name,
+            Product.category,
+            rec.score,
+            rec.reason,
+            Product.external_id,
+            *summary,
+        )
+        .join(Product, Product.id == rec.product_id)
+        .where(
+            rec.model_version_id == bindparam("m"),
+            rec.customer_id == bindparam("c"),
+            rec.mode.in_(("all", "new")),
+            rec.rank <= bindparam("max_rank"),
+            _visible(rec),
+        )
+        .order_by(rec.mode, rec.rank)
+    )
+
+
+# Built once: the hot path skips re-building the statement on every request.
+_PICKS = _picks_statement()
+
+
+def _pick(row: tuple) -> Pick:
+    product_id, name, category, score, reason, external_id = row
+    return Pick(product_id, name, category, score, reason, external_id)
+
+
+def picks(
+    conn: Connection, model_id: int, customer_id: int, now: datetime, limit: int = 10
+) -> tuple[dict[Section, list[Pick]], AccountSummary]:
+    """The top `limit` of one customer's two sections, by rank; and its account summary."""
+    since = now - timedelta(days=365)
+    params = {"m": model_id, "c": customer_id, "max_rank": limit + SPARE_RANKS, "since": since}
+    rows = conn.execute(_PICKS, params).all()
+    out: dict[Section, list[Pick]] = {"reorder": [], "new": []}
+    for mode, *rest in rows:
+        kept = out[_section_of(mode)]
+        if len(kept) < limit:
+            kept.append(_pick(tuple(rest[:6])))
+    if not rows:
+        return out, account_summary(conn, customer_id, now)
+    last, lines, amount = rows[0][7:]
+    return out, AccountSummary(last, int(lines or 0), amount)
+
+
+def cold_start_picks(
+    conn: Connection, model_id: int, segment: str | None, customer_id: int, limit: int = 50
+) -> tuple[str, list[Pick]]:
+    """The popularity list of the customer's segment, else the global one ('')."""
+    cold = ColdStartRecommendation
+    for seg in dict.fromkeys([segment or "", ""]):
+        rows = conn.execute(
+            select(
+                Product.id,
+                Product.name,
+                Product.category,
+                cold.score,
+                cold.reason,
+                Product.external_id,
+            )
+            .join(Product, Product.id == cold.product_id)
+            .where(
+                cold.model_version_id == model_id,
+                cold.segment == seg,
+                not_hidden(customer_id, cold.product_id),
+            )
+            .order_by(cold.rank)
+            .limit(limit)
+        ).all()
+        if rows:
+            return seg, [_pick(tuple(r)) for r in rows]
+    return "", []
+
+
+def served(
+    conn: Connection, model: LiveModel, customer: CustomerRef, n: int, now: datetime
+) -> Served:
+    """What `customer` is served: both sections (at most `n` each), else the cold-start list."""
+    sections, summary = picks(conn, model.id, customer.id, now, limit=n)
+    if sections["reorder"] or sections["new"]:
+        return Served(customer, model, sections["reorder"], sections["new"], summary)
+    segment, cold = cold_start_picks(conn, model.id, customer.segment, customer.id)
+    return Served(customer, model, [], cold[:n], summary, cold_start=True, cold_segment=segment)
+
+
+# -- many customers ------------------------------------------------------------------------------
+
+
+def top_picks_for(
+    conn: Connection, model_id: int, customer_ids: Iterable[int], per_customer: int = 3
+) -> dict[int, list[Pick]]:
+    """The first few picks of the 'all' list for several customers in one read (App Home,
+    digests): every product the model ranks highest, bought before or not, 👎'd ones left out."""
+    ids = list(customer_ids)
+    if not ids:
+        return {}
+    rec = Recommendation
+    rows = conn.execute(
+        select(
+            rec.customer_id,
+            Product.id,
+            Product.name,
+            Product.category,
+            rec.score,
+            rec.reason,
+            Product.external_id,
+        )
+        .join(Product, Product.id == rec.product_id)
+        .where(
+            rec.model_version_id == model_id,
+            rec.customer_id.in_(ids),
+            rec.mode == "all",
+            rec.rank <= per_customer + 10,
+            not_hidden(rec.customer_id, rec.product_id),
+        )
+        .order_by(rec.customer_id, rec.rank)
+    )
+    out: dict[int, list[Pick]] = {i: [] for i in ids}
+    for customer_id, *rest in rows:
+        if len(out[customer_id]) < per_customer:
+            out[customer_id].append(_pick(tuple(rest)))
+    return out
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    customer_external_id: str
+    rank: int  # 1.. within the section, after the rules
+    product_external_id: str
+    score: float
+
+
+def export_rows(
+    conn: Connection, model_id: int, section: Section, top: int, batch: int = 50_000
+) -> Iterator[ExportRow]:
+    """Every customer's top `top` picks of one section, under the same rules as an answer."""
+    rec = Recommendation
+    mode = "all" if section == "reorder" else "new"
+    stmt = (
+        select(Customer.external_id, rec.customer_id, Product.external_id, rec.score)
+        .join(Customer, Customer.id == rec.customer_id)
+        .join(Product, Product.id == rec.product_id)
+        .where(
+            rec.model_version_id == model_id,
+            rec.mode == mode,
+            rec.rank <= top + SPARE_RANKS,
+            _visible(rec, mode),
+        )
+        .order_by(Customer.external_id, rec.customer_id, rec.rank)
+    )
+    current, rank = None, 0
+    for customer, customer_id, product, score in conn.execution_options(yield_per=batch).execute(
+        stmt
+    ):
+        if customer_id != current:
+            current, rank = customer_id, 0
+        if rank < top:
+            rank += 1
+            yield ExportRow(customer, rank, product, score)
