@@ -15,8 +15,7 @@ from bot.cli.context import CliContext, pass_context
 from bot.cli.generate_command import companion_paths
 from bot.cli.serving_commands import text_lines
 from db import serving
-from db.importer import import_transactions
-from db.master_import import import_masters
+from db.imports import import_masters, import_transactions
 from db.models import Customer, Product, RepAssignment, SalesRep, Transaction
 from db.queries import CUSTOMER_COLUMNS, customer_ref
 from db.session import safe_url

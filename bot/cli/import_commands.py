@@ -8,8 +8,13 @@ import click
 from tqdm import tqdm
 
 from bot.cli.context import CliContext, pass_context
-from db.importer import ImportRejected, ImportReport, import_transactions, parse_column_map
-from db.master_import import import_masters
+from db.imports import (
+    ImportRejected,
+    ImportReport,
+    import_masters,
+    import_transactions,
+    parse_column_map,
+)
 
 SHOWN_REJECTS = 50
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from db.importer import ImportRejected
-from db.master_import import import_masters
+from db.imports import ImportRejected, import_masters
 from db.models import Customer, RepAssignment, SalesRep
 
 

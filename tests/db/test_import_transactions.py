@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from core.errors import RecbotError
-from db.importer import ImportRejected, import_transactions
+from db.imports import ImportRejected, import_transactions
 from db.models import Base, Customer, Product, Transaction
 
 NOW = datetime(2026, 11, 27, 12, 0)

@@ -1,0 +1,221 @@
+"""Writing checked transactions: external ids resolved to database ids (unknown customers and
+products created), rows COPied on PostgreSQL or inserted with executemany on SQLite, and the
+import_batches record that makes a re-import of the same file a no-op."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+
+from db.models import Customer, ImportBatch, Product, Transaction
+
+ID_BATCH = 5000  # external ids per IN (...) lookup or multi-row insert
+_INSERT_COLUMNS = ("customer_id", "product_id", "quantity", "amount", "occurred_at", "batch_id")
+
+
+def previous_import(engine: Engine, kind: str, sha256: str) -> tuple[int, datetime] | None:
+    """(batch id, when) of an earlier import of a file with this content, if any."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(ImportBatch.id, ImportBatch.imported_at).where(
+                ImportBatch.kind == kind, ImportBatch.sha256 == sha256
+            )
+        ).first()
+    return (row.id, row.imported_at) if row else None
+
+
+def start_batch(conn: Connection, kind: str, path: Path, sha256: str) -> int:
+    """The import_batches row for this file; its id tags every row written."""
+    return conn.execute(
+        insert(ImportBatch)
+        .values(
+            kind=kind, filename=path.name[:512], sha256=sha256, rows_imported=0, rows_rejected=0
+        )
+        .returning(ImportBatch.id)
+    ).scalar_one()
+
+
+def finish_batch(conn: Connection, batch_id: int, rows_imported: int, rows_rejected: int) -> None:
+    conn.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id)
+        .values(rows_imported=rows_imported, rows_rejected=rows_rejected)
+    )
+
+
+def in_batches(items: list, size: int = ID_BATCH) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def load_ids(conn: Connection, table: Table, external_ids: list[str]) -> dict[str, int]:
+    """External id -> database id for the ones that exist in `table` (customers or products)."""
+    ids: dict[str, int] = {}
+    for batch in in_batches(external_ids):
+        rows = conn.execute(
+            select(table.c.external_id, table.c.id).where(table.c.external_id.in_(batch))
+        )
+        ids.update(dict(rows.all()))
+    return ids
+
+
+class IdResolver:
+    """Maps external ids to database ids for customers or products, creating unknown ones."""
+
+    def __init__(self, model: type[Customer] | type[Product]) -> None:
+        self.table = model.__table__
+        self.ids: dict[str, int] = {}
+        self.created = 0
+
+    def resolve(
+        self, conn: Connection, external_ids: pd.Series, names: pd.Series | None
+    ) -> np.ndarray:
+        """Database ids for `external_ids`, creating the ones not seen before."""
+        codes, uniques = pd.factorize(external_ids)
+        unique_ids = uniques.tolist()
+        unknown = [e for e in unique_ids if e not in self.ids]
+        if unknown:
+            self.ids.update(load_ids(conn, self.table, unknown))
+            missing = [e for e in unknown if e not in self.ids]
+            if missing:
+                _, first = np.unique(codes, return_index=True)
+                name_of = (
+                    dict(zip(unique_ids, names.to_numpy()[first], strict=True))
+                    if names is not None
+                    else {}
+                )
+                self._create(conn, missing, name_of)
+        lookup = np.fromiter(
+            (self.ids[e] for e in unique_ids), dtype=np.int64, count=len(unique_ids)
+        )
+        return lookup[codes]
+
+    def _create(self, conn: Connection, external_ids: list[str], name_of: dict) -> None:
+        for batch in in_batches(external_ids):
+            conn.execute(
+                insert(self.table),
+                [{"external_id": e, "name": _name(name_of.get(e), e)} for e in batch],
+            )
+        self.ids.update(load_ids(conn, self.table, external_ids))
+        self.created += len(external_ids)
+
+
+def _name(name: object, external_id: str) -> str:
+    """The name from the file, or the id when the file gives none."""
+    return name if isinstance(name, str) and name else external_id
+
+
+class TransactionWriter:
+    """Writes typed rows. On PostgreSQL each chunk is COPied by a worker thread, so the server
+    loads one chunk while this process parses and checks the next; call wait() before using
+    the connection for anything else."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+        self.worker = ThreadPoolExecutor(max_workers=1) if self.postgres else None
+        self.pending: Future | None = None
+
+    def write(self, rows: pd.DataFrame) -> None:
+        self.wait()
+        # In (customer, time) order the per-customer index gets its inserts page by page rather
+        # than scattered: a third less index work on PostgreSQL (bench/RESULTS.md).
+        order = np.lexsort((rows["occurred_at"].to_numpy(), rows["customer_id"].to_numpy()))
+        rows = rows.iloc[order]
+        if self.worker is not None:
+            self.pending = self.worker.submit(_copy_postgres, self.conn, rows)
+        else:
+            _executemany(self.conn, rows)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def __enter__(self) -> TransactionWriter:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            self.wait()
+        finally:
+            if self.worker is not None:
+                self.worker.shutdown()
+
+
+def _copy_postgres(conn: Connection, rows: pd.DataFrame) -> None:
+    table = pa.table(
+        {
+            "customer_id": pa.array(rows["customer_id"].to_numpy()),
+            "product_id": pa.array(rows["product_id"].to_numpy()),
+            "quantity": pa.array(rows["quantity"].to_numpy()),
+            "amount": pa.array(rows["amount"].to_numpy(), from_pandas=True),  # NaN -> empty -> NULL
+            "occurred_at": pa.array(rows["occurred_at"].to_numpy().astype("datetime64[us]")),
+            "batch_id": pa.array(rows["batch_id"].to_numpy()),
+        }
+    )
+    payload = pa.BufferOutputStream()
+    pa_csv.write_csv(table, payload, pa_csv.WriteOptions(include_header=False))
+    raw = conn.connection.dbapi_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(
+            f"COPY transactions ({', '.join(_INSERT_COLUMNS)}) FROM STDIN (FORMAT csv)"
+        ) as copy,
+    ):
+        copy.write(payload.getvalue().to_pybytes())
+
+
+def _executemany(conn: Connection, rows: pd.DataFrame) -> None:
+    amount = rows["amount"].to_numpy(dtype=object)
+    amount[pd.isna(rows["amount"]).to_numpy()] = None
+    values = zip(
+        rows["customer_id"].tolist(),
+        rows["product_id"].tolist(),
+        rows["quantity"].tolist(),
+        amount.tolist(),
+        _timestamp_strings(rows["occurred_at"].to_numpy()).tolist(),
+        rows["batch_id"].tolist(),
+        strict=True,
+    )
+    raw = conn.connection.dbapi_connection
+    placeholders = ", ".join("?" for _ in _INSERT_COLUMNS)
+    raw.executemany(
+        f"INSERT INTO transactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({placeholders})", values
+    )
+
+
+def _timestamp_strings(values: np.ndarray) -> np.ndarray:
+    """'YYYY-MM-DD HH:MM:SS.ffffff': the exact text SQLAlchemy stores on SQLite, so stored values
+    and bound datetimes compare correctly as strings. Formatted once per distinct time."""
+    codes, distinct = pd.factorize(values)
+    text = np.datetime_as_string(np.asarray(distinct, dtype="datetime64[us]"), unit="us")
+    return np.char.replace(text, "T", " ").astype(object)[codes]
+
+
+@contextmanager
+def sqlite_bulk_load(conn: Connection, path: Path) -> Iterator[None]:
+    """On SQLite, a file bigger than the table is loaded faster without the secondary indexes:
+    drop them and build them again at the end, inside the same transaction (SQLite DDL is
+    transactional, and readers keep seeing the old snapshot). 10x faster for a first big load."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB for this connection's load
+    existing = conn.scalar(select(func.max(Transaction.id))) or 0
+    estimated_rows = path.stat().st_size * (4 if path.suffix == ".gz" else 1) // 40
+    indexes = list(Transaction.__table__.indexes) if estimated_rows > existing else []
+    for index in indexes:
+        index.drop(conn)
+    yield
+    for index in indexes:
+        index.create(conn)
