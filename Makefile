@@ -20,8 +20,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed  ## make the embedded SQLite database, load demo data, show it
 	$(BIN)/recbot demo
 
-test: $(VENV)/.installed-test  ## run the test suite (also on PostgreSQL when TEST_DATABASE_URL is set)
+test: $(VENV)/.installed-test  ## lint, types, layering, then the suite (also on PostgreSQL when TEST_DATABASE_URL is set)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 bench-import: $(VENV)/.installed-bench  ## 10M-row import benchmark (see bench/RESULTS.md)
