@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -10,14 +12,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.errors import RecbotError
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """Engine for `url`; SQLite gets foreign keys, WAL and a busy timeout."""
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Engine for `url`; SQLite gets foreign keys, WAL and a busy timeout.
+
+    A malformed URL or a missing driver is one RecbotError line, never with the password.
+    """
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise RecbotError(f"DATABASE_URL is not a valid database URL: {url!r}") from None
+        _ = parsed.port  # a non-numeric port fails here, not at the first connection
+    except (ArgumentError, ValueError):
+        raise RecbotError(
+            f"DATABASE_URL is not a valid database URL: {redact(url)!r} "
+            "(expected e.g. postgresql://user:password@host:5432/dbname)"
+        ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    shown = parsed.render_as_string(hide_password=True)
     try:
         if parsed.get_backend_name() == "sqlite":
             engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
@@ -25,7 +35,23 @@ def make_engine(url: str, **kwargs) -> Engine:
             return engine
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
     except (NoSuchModuleError, ArgumentError) as exc:
-        raise RecbotError(f"unsupported DATABASE_URL {parsed.render_as_string()}: {exc}") from None
+        raise RecbotError(f"unsupported DATABASE_URL {shown}: {exc}") from None
+    except ImportError as exc:
+        raise RecbotError(
+            f"DATABASE_URL {shown} needs the Python driver {exc.name or 'for that database'!r}, "
+            "which is not installed (see the README: PostgreSQL uses psycopg, MySQL/MariaDB "
+            "pymysql: mysql+pymysql://…)"
+        ) from None
+
+
+def redact(url: str) -> str:
+    """The URL text with its password hidden, even when the URL does not parse."""
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    start = head.find("//")
+    cut = head.find(":", start + 2 if start != -1 else 0)
+    return url if cut == -1 else f"{head[: cut + 1]}***@{tail}"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
