@@ -116,6 +116,13 @@ def recommend(ctx: CliContext, customer: str, top: int, new_only: bool, as_slack
     click.echo(f"\nPreview: {link}", err=not sys.stdout.isatty())
 
 
+def spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet shows as text: one starting with = + - @ (or a tab or CR, which some
+    programs strip first) would run as a formula, so it gets a leading apostrophe (OWASP's
+    advice for CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @click.command("export")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True)
 @click.option("--top", type=click.IntRange(1, 50), default=10, show_default=True)
@@ -142,9 +149,9 @@ def export(ctx: CliContext, out: Path, top: int, new_only: bool) -> None:
             for row in serving.export_rows(conn, model.id, section, top):
                 w.writerow(
                     [
-                        row.customer_external_id,
+                        spreadsheet_safe(row.customer_external_id),
                         row.rank,
-                        row.product_external_id,
+                        spreadsheet_safe(row.product_external_id),
                         f"{row.score:.6f}",
                     ]
                 )
