@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, select, update
 
 from bot.jobs import claims
+from bot.jobs.child import launch_command
 from bot.jobs.schedule import last_occurrence, naive_utc, period_key, utcnow
 from bot.settings import JobSettings
 from db.models import ModelVersion
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 JOB = "retrain"
 HEARTBEAT_S = 30.0
 TERM_GRACE_S = 10.0
-CHILD_NICE = 19  # where SCHED_IDLE is unavailable
 OUTCOMES = {
     "live": "promoted",
     "candidate": "candidate",
@@ -132,13 +132,12 @@ class RetrainJob:
         timeout = self.settings.retrain_timeout_s
         with tempfile.TemporaryFile() as out:
             proc = subprocess.Popen(
-                self.command,
+                launch_command(self.command, idle=True),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_training_child,
             )
             self._proc = proc
             try:
@@ -218,19 +217,6 @@ def _stop(proc: subprocess.Popen) -> None:
             continue
 
 
-def _training_child() -> None:
-    """Runs in the child before exec: it yields the CPU to serving and dies with its parent.
-
-    SCHED_IDLE (Linux) runs training only on CPU time nothing else wants, so a retrain on the
-    serving host does not queue Slack requests behind it; elsewhere it is niced.
-    """
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        os.nice(CHILD_NICE)
-    _die_with_parent()
-
-
 def _thread_env() -> dict[str, str]:
     """Half the cores for TensorFlow's thread pools (unless set), leaving room for serving."""
     threads = str(max(1, (os.cpu_count() or 2) // 2))
@@ -240,12 +226,6 @@ def _thread_env() -> dict[str, str]:
     }
 
 
-def _die_with_parent() -> None:
-    """Linux: the child is killed if the scheduler dies, so no orphan trains unsupervised."""
-    if sys.platform.startswith("linux"):
-        _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 def _last_line(text: str) -> str:
     lines = [
         line.strip()
@@ -253,9 +233,3 @@ def _last_line(text: str) -> str:
         if line.strip() and not line.startswith("(Background on this error")
     ]
     return lines[-1][:500] if lines else ""
-
-
-if sys.platform.startswith("linux"):
-    import ctypes
-
-    _LIBC = ctypes.CDLL("libc.so.6", use_errno=True)

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 
-from bot.jobs.retrain import _die_with_parent
+from bot.jobs.child import launch_command
 from bot.jobs.scheduler import build_jobs, build_scheduler
 from bot.settings import JobSettings, SlackSettings
 from db.migrate import ensure_schema
@@ -59,7 +59,7 @@ def start_beside_server() -> subprocess.Popen | None:
         log.info("SCHEDULER=off: no scheduler in this process group")
         return None
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.jobs"], stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+        launch_command([sys.executable, "-m", "bot.jobs"]), stdin=subprocess.DEVNULL
     )
     owner = os.getpid()
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import signal
+import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -211,3 +216,72 @@ def served_version_training(engine: Engine) -> bool:
             conn.execute(select(ModelVersion.id).where(ModelVersion.status == "training")).first()
             is not None
         )
+
+
+def test_children_are_started_without_preexec_fn(engine: Engine, monkeypatch) -> None:
+    """preexec_fn runs Python between fork and exec in a threaded process: it can deadlock."""
+    fixtures.fill(engine)
+    seen: list[dict] = []
+    real_popen = subprocess.Popen
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs)
+        return real_popen(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    RetrainJob(engine, SETTINGS, command=python("pass")).run(MONDAY_0300)
+    assert seen and all(kwargs.get("preexec_fn") is None for kwargs in seen)
+
+
+def test_importing_the_jobs_loads_no_libc() -> None:
+    """libc is looked up in the child launcher at run time, so an image without `libc.so.6`
+    (musl) can still import and run the jobs."""
+    code = (
+        "import ctypes\n"
+        "def missing(*a, **k): raise OSError('libc.so.6: cannot open shared object file')\n"
+        "ctypes.CDLL = missing\n"
+        "import bot.jobs.retrain, bot.jobs.service\n"
+        "print('imported')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "imported", out.stderr
+
+
+def test_training_child_dies_when_the_scheduler_is_killed(sqlite_engine: Engine, tmp_path) -> None:
+    fixtures.fill(sqlite_engine)
+    pid_file = tmp_path / "child.pid"
+    hang = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+    env = {
+        **os.environ,
+        "DATABASE_URL": sqlite_engine.url.render_as_string(False),
+        "RETRAIN_COMMAND": shlex.join([sys.executable, "-c", hang]),
+    }
+    scheduler = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "retrain", "--now"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not pid_file.exists():
+            time.sleep(0.1)
+        time.sleep(0.2)
+        child = int(pid_file.read_text())
+        os.kill(scheduler.pid, signal.SIGKILL)
+        scheduler.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(child):
+            time.sleep(0.1)
+        assert not _alive(child), "the training child outlived the killed scheduler"
+    finally:
+        if scheduler.poll() is None:
+            scheduler.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
