@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
@@ -37,8 +35,9 @@ def main() -> None:
     engine = make_engine(args.database_url)
     df = pd.read_sql("SELECT customer_id, product_id, quantity FROM transactions", engine)
     load_s = time.perf_counter() - t0
-    import keras
+    from model.quiet_tf import import_keras
 
+    keras = import_keras()
     from model.network import build_seed
 
     keras.utils.set_random_seed(7)

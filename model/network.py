@@ -1,9 +1,16 @@
-"""The Keras models: the blog's two-tower recipe, and the ranker built on it."""
+"""The Keras models: the blog's two-tower recipe, and the ranker built on it; seeding and saving."""
 
 from __future__ import annotations
 
-import keras
-from keras import layers, ops
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from model.quiet_tf import import_keras
+
+keras = import_keras()
+layers, ops = keras.layers, keras.ops
 
 
 @keras.saving.register_keras_serializable(package="recbot")
@@ -102,3 +109,33 @@ def build_ranker(
     out = layers.Reshape((group,), name="scores")(score)
     inputs = [p_in, own_in, bought_in, dense_in, hist_in, hist_w_in]
     return keras.Model(inputs, out, name="ranker")
+
+
+def seed_everything(seed: int) -> None:
+    """Python, numpy and TensorFlow seeds, and deterministic TensorFlow ops."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def dense_np(model: keras.Model, name: str, x: np.ndarray) -> np.ndarray:
+    """The relu Dense layer `name` of `model` applied to `x`, in numpy."""
+    w, b = model.get_layer(name).get_weights()
+    return np.maximum(x @ w + b, 0.0).astype(np.float32)
+
+
+def model_bytes(model: keras.Model) -> bytes:
+    """The model saved as a .keras file, as bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def load_artifact(blob: bytes) -> keras.Model:
+    """The model back from `model_bytes` (uncompiled: for inspection and scoring)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.keras"
+        path.write_bytes(blob)
+        return keras.saving.load_model(path, compile=False)
