@@ -131,21 +131,10 @@ class Features:
             self.product_cols[p],
         )
 
-    def dense_block(self, rows: slice) -> np.ndarray:
-        """Dense features of a block of customers against every product: (n, products, k)."""
-        knn, eas = self.knn[rows], self.ease[rows]
-        return _dense(
-            knn,
-            eas,
-            np.broadcast_to(self.pop, knn.shape),
-            np.broadcast_to(self.pop_recent, knn.shape),
-            self.activity[rows, None],
-            self.cat_share[rows][:, self.pcat],
-            np.broadcast_to(self.product_cols, (*knn.shape, 2)),
-        )
-
-    def linear_block(self, rows: slice, w: np.ndarray) -> np.ndarray:
-        """`dense_block(rows) @ w` without materialising the block (w: one weight per feature)."""
+    def linear_block(self, rows: np.ndarray | slice, w: np.ndarray) -> np.ndarray:
+        """Dense features of customers `rows` against every product, times `w` (one weight per
+        feature): (len(rows), products), without materialising the (rows, products, features)
+        block."""
         act = self.activity[rows, None]
         return (
             self.knn[rows] * (w[0] + w[4] * act)
