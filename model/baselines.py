@@ -1,29 +1,20 @@
-"""Baselines, one class each, with the same interface as the Keras ranker.
+"""Baselines, one class each, with the same interface as the Keras ranker (model/base.py).
 
 `fit(inter)` learns from weekly interactions; `score(rows)` returns dense scores (len(rows) x
-products), higher is better. Excluding already bought products (mode `new`) is the caller's job.
+products), higher is better. `score` leaves excluding already bought products (mode `new`) to the
+caller; `recommend(rows, k, exclude_bought=True)` does it.
 """
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 import numpy as np
 from scipy import sparse
 
+from model.base import Recommender
 from model.data import Interactions
 from model.features import decayed, ease, ease_scores, l2_rows, neighbour_scores, neighbours
-
-
-class Recommender:
-    name = "base"
-
-    def fit(self, inter: Interactions) -> Recommender:
-        raise NotImplementedError
-
-    def score(self, rows: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def params(self) -> dict:
-        return {}
 
 
 def _binary(inter: Interactions) -> sparse.csr_matrix:
@@ -37,8 +28,9 @@ class Popularity(Recommender):
 
     name = "popularity"
 
-    def fit(self, inter: Interactions) -> Popularity:
-        self.pop = np.asarray(_binary(inter).sum(axis=0)).ravel().astype(np.float32)
+    def fit(self, inter: Interactions) -> Self:
+        self.bought = _binary(inter)
+        self.pop = np.asarray(self.bought.sum(axis=0)).ravel().astype(np.float32)
         return self
 
     def score(self, rows: np.ndarray) -> np.ndarray:
@@ -50,8 +42,8 @@ class OwnHistory(Recommender):
 
     name = "own-history"
 
-    def fit(self, inter: Interactions) -> OwnHistory:
-        self.weeks = inter.matrix()
+    def fit(self, inter: Interactions) -> Self:
+        self.weeks = self.bought = inter.matrix()
         pop = np.asarray(_binary(inter).sum(axis=0)).ravel()
         self.pop = (pop / (pop.max() + 1)).astype(np.float32)
         return self
@@ -68,15 +60,15 @@ class Ease(Recommender):
     def __init__(self, lam: float = 200.0, max_items: int = 4000) -> None:
         self.lam, self.max_items = lam, max_items
 
-    def fit(self, inter: Interactions) -> Ease:
-        self.x = _binary(inter)
+    def fit(self, inter: Interactions) -> Self:
+        self.x = self.bought = _binary(inter)
         self.items, self.b = ease(self.x, self.lam, self.max_items)
         return self
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         return ease_scores(self.x[rows], self.items, self.b)
 
-    def params(self) -> dict:
+    def params(self) -> dict[str, Any]:
         return {"lambda": self.lam, "max_items": self.max_items}
 
 
@@ -88,7 +80,8 @@ class TifuKnn(Recommender):
     def __init__(self, decay: float = 0.9, k: int = 100, alpha: float = 0.7) -> None:
         self.decay, self.k, self.alpha = decay, k, alpha
 
-    def fit(self, inter: Interactions) -> TifuKnn:
+    def fit(self, inter: Interactions) -> Self:
+        self.bought = inter.matrix()
         self.vecs = decayed(inter, self.decay)
         self.own = l2_rows(self.vecs)
         self.idx, self.sim = neighbours(self.vecs, self.k)
@@ -98,7 +91,7 @@ class TifuKnn(Recommender):
         nb = neighbour_scores(self.vecs, self.idx[rows], self.sim[rows]) if len(rows) else None
         return self.alpha * self.own[rows].toarray() + (1 - self.alpha) * nb
 
-    def params(self) -> dict:
+    def params(self) -> dict[str, Any]:
         return {"decay": self.decay, "k": self.k, "alpha": self.alpha}
 
 
@@ -123,7 +116,7 @@ class ImplicitAls(Recommender):
             seed,
         )
 
-    def fit(self, inter: Interactions) -> ImplicitAls:
+    def fit(self, inter: Interactions) -> Self:
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
 
@@ -137,13 +130,17 @@ class ImplicitAls(Recommender):
         )
         with threadpool_limits(1, "blas"):
             model.fit(inter.matrix().tocsr(), show_progress=False)
+        self.bought = inter.matrix()
         self.u, self.v = np.asarray(model.user_factors), np.asarray(model.item_factors)
         return self
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         return self.u[rows] @ self.v.T
 
-    def params(self) -> dict:
+    def item_vectors(self) -> np.ndarray | None:
+        return self.v
+
+    def params(self) -> dict[str, Any]:
         return {
             "factors": self.factors,
             "iterations": self.iterations,
