@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from core.errors import RecbotError
+from model.base import Log, Recommender
 from model.baselines import Ease, ImplicitAls, OwnHistory, Popularity, TifuKnn, implicit_available
 from model.data import Interactions, load_future_pairs, load_interactions
 from model.evaluate import MODES, format_table, run_comparison, truth_from_pairs, write_outputs
 
-Log = Callable[[str], None]
-
 
 def default_models(
     seed: int = 7, quick: bool = False, log: Log = print, ablation: bool = False
-) -> list:
-    from model.train import KerasRanker, RankerParams, SeedRecipe
+) -> list[Recommender]:
+    from model.blog import SeedRecipe
+    from model.train import KerasRanker, RankerParams
 
-    models = [Popularity(), OwnHistory(), Ease(), TifuKnn()]
+    models: list[Recommender] = [Popularity(), OwnHistory(), Ease(), TifuKnn()]
     if not quick:
         if implicit_available():
             models.append(ImplicitAls(seed=seed))
@@ -38,7 +37,7 @@ def default_models(
 def compare(
     inter: Interactions,
     future_pairs: set,
-    models: list,
+    models: list[Recommender],
     meta: dict,
     out_dir: Path | None,
     name: str,

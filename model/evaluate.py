@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 
 from model.data import Interactions
+
+if TYPE_CHECKING:
+    from model.base import Recommender
 
 MODES = ("all", "new")
 METRICS = ("precision", "recall", "ndcg", "hit_rate", "coverage")
@@ -61,6 +65,21 @@ def top_k(scores: np.ndarray, k: int, exclude: sparse.csr_matrix | None = None) 
     return np.take_along_axis(part, order, axis=1)
 
 
+def truth_from_labels(labels: sparse.csr_matrix, bought: sparse.csr_matrix, mode: str) -> Truth:
+    """Holdout truth per customer who has history and bought something in the label window."""
+    rows, items, sizes = [], [], []
+    has_hist = np.diff(bought.indptr) > 0
+    for r in np.flatnonzero((np.diff(labels.indptr) > 0) & has_hist):
+        got = labels.indices[labels.indptr[r] : labels.indptr[r + 1]]
+        if mode == "new":
+            got = got[~np.isin(got, bought.indices[bought.indptr[r] : bought.indptr[r + 1]])]
+        if len(got):
+            rows.append(r)
+            items.append(got)
+            sizes.append(len(got))
+    return Truth(np.array(rows, np.int64), items, np.array(sizes))
+
+
 def metrics_at_k(recs: np.ndarray, truth: Truth, n_products: int, k: int = 10) -> dict[str, float]:
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     prec, rec, ndcg, hit = [], [], [], []
@@ -103,8 +122,42 @@ def evaluate_scores(
     return out
 
 
+def holdout_metrics(
+    score: Callable[[np.ndarray], np.ndarray],
+    labels: sparse.csr_matrix,
+    bought: sparse.csr_matrix,
+    k: int = 10,
+    max_customers: int = 2000,
+    seed: int = 0,
+) -> dict[str, float]:
+    """NDCG@k per mode on a holdout: `labels` bought after the history `bought` (index space)."""
+    out = {}
+    for mode in MODES:
+        truth = truth_from_labels(labels, bought, mode)
+        if len(truth.rows) > max_customers:  # a fixed subsample keeps each epoch cheap
+            keep = np.sort(
+                np.random.default_rng(seed).choice(len(truth.rows), max_customers, replace=False)
+            )
+            truth = Truth(truth.rows[keep], [truth.items[i] for i in keep], truth.sizes[keep])
+        if not len(truth.rows):
+            out[mode] = 0.0
+            continue
+        recs = np.concatenate(
+            [
+                top_k(
+                    score(truth.rows[s : s + 1024]),
+                    k,
+                    bought[truth.rows[s : s + 1024]] if mode == "new" else None,
+                )
+                for s in range(0, len(truth.rows), 1024)
+            ]
+        )
+        out[mode] = metrics_at_k(recs, truth, labels.shape[1], k)["ndcg"]
+    return out
+
+
 def run_comparison(
-    models: list,
+    models: Sequence[Recommender],
     inter: Interactions,
     truths: dict[str, Truth],
     k: int = 10,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,11 +10,12 @@ from sqlalchemy import Engine
 
 from core.errors import RecbotError
 from model import registry
+from model.base import Log, Servable, TrainingError
+from model.blog import SeedRanker
 from model.data import load_interactions, newest_transaction
 from model.precompute import cold_start_rows, recommendation_rows
-from model.train import KerasRanker, RankerParams, SeedRanker, TrainingError, check_size
-
-Log = Callable[[str], None]
+from model.train import KerasRanker, RankerParams
+from model.training_data import check_size
 
 
 @dataclass
@@ -55,17 +55,12 @@ def train_and_publish(
             f"up to {inter.as_of:%Y-%m-%d} ({timings['aggregate']:.1f}s)"
         )
         t = time.perf_counter()
-        model = SeedRanker(params, log) if params.arch == "seed" else KerasRanker(params, log)
-        model.fit(inter)
+        model: Servable = (
+            SeedRanker(params, log) if params.arch == "seed" else KerasRanker(params, log)
+        )
+        fitted = model.train(inter)
         timings["train"] = time.perf_counter() - t
-        metrics = {
-            "holdout": model.holdout,
-            "holdout_popularity": model.holdout_popularity,
-            "holdout_weeks": model.h,
-            "history": getattr(model, "history", []),
-            "best_epoch": getattr(model, "best_epoch", None),
-            "n_products": inter.n_products,
-        }
+        metrics = fitted.metrics(inter.n_products)
         registry.record_trained(
             engine,
             vid,
@@ -79,8 +74,8 @@ def train_and_publish(
         )
         verdict = registry.gate(engine, metrics, tolerance)
         t = time.perf_counter()
-        rows = recommendation_rows(model.score, model.features, inter, vid)
-        cold = cold_start_rows(inter, model.features, vid)
+        rows = recommendation_rows(model.score, fitted.features, inter, vid)
+        cold = cold_start_rows(inter, fitted.features, vid)
         if not verdict.passed:
             registry.reject(engine, vid, verdict.reason)
             status, written = "rejected", 0

@@ -161,9 +161,7 @@ def test_switch_is_atomic_and_readers_never_see_half_a_set(engine):
             (vid, r.customer_id, r.mode, r.rank, r.product_id, r.score, "x") for r in before[:50]
         ]
         # a reader in the middle of the switch still sees the old live version, whole
-        seen.append(
-            (live_id(engine), count(engine, Recommendation, model_version_id=vid))
-        )
+        seen.append((live_id(engine), count(engine, Recommendation, model_version_id=vid)))
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
