@@ -3,18 +3,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench-import clean
+.PHONY: demo test lint bench-import clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[$*]'
+$(VENV)/.installed-%: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[$*]'
 	touch $@
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[train]'
 	touch $@
 
 demo: $(VENV)/.installed  ## make the embedded SQLite database, load demo data, show it
@@ -28,6 +28,10 @@ test: $(VENV)/.installed-test  ## lint, types, layering, then the suite (also on
 
 bench-import: $(VENV)/.installed-bench  ## 10M-row import benchmark (see bench/RESULTS.md)
 	bash bench/import_10m.sh
+
+constraints: $(VENV)/.installed-test  ## re-pin constraints.txt to what the test environment holds
+	{ head -n 2 constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^recbot'; } > constraints.new
+	mv constraints.new constraints.txt
 
 clean:
 	rm -rf $(VENV) recbot.db recbot.db-* demo-data

@@ -22,6 +22,17 @@ class RecbotGroup(click.Group):
             raise click.ClickException(message) from None
         except DBAPIError as exc:
             raise click.ClickException(f"database error: {_first_line(exc)}") from None
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in TRAINING_MODULES:
+                raise
+            raise click.ClickException(
+                f"this command trains or evaluates models and needs {exc.name}, which this "
+                "installation leaves out (the serving image does): pip install 'recbot[train]'"
+            ) from None
+
+
+# What the `train` extra brings; only the commands that train or evaluate import them.
+TRAINING_MODULES = frozenset({"tensorflow", "keras", "scipy", "matplotlib"})
 
 
 def _first_line(exc: DBAPIError) -> str:
