@@ -14,13 +14,18 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from bot import blocks
 from bot.blocks import Answer, Reply
 from bot.deps import Deps
+from bot.jobs.schedule import utcnow
+from bot.jobs.status import job_settings, overview, slack_lines
 from bot.mrkdwn import escape
-from bot.parsing import MAX_N, MAX_TEXT, Request, parse
-from db import customer_search, queries, serving
+from bot.parsing import MAX_N, MAX_TEXT, Request, clean, parse
+from db import customer_search, job_queries, queries, serving
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 DB_FAULTS = (OperationalError, DBAPIError, PoolTimeout)
+DIGEST_USAGE = (
+    "`/recommend digest off` stops your weekly digest DM; `/recommend digest on` restarts it."
+)
 
 
 def guarded(fn: Callable[P, Reply]) -> Callable[P, Reply]:
@@ -184,3 +189,47 @@ def home_view(deps: Deps, user_id: str, max_accounts: int = 25) -> dict:
     except DB_FAULTS as exc:
         log.warning("database unavailable for App Home: %s", type(exc).__name__)
         return {"type": "home", "blocks": [blocks.message(blocks.UNAVAILABLE).blocks[0]]}
+
+
+def digest_command(deps: Deps, slack_user: str, text: str | None) -> Reply | None:
+    """The reply to `/recommend digest [on|off]`, or None when the text is something else."""
+    words = clean(text).lower().split(" ")
+    if words[0] != "digest" or len(words) > 2:
+        return None
+    choice = words[1] if len(words) == 2 else ""
+    if choice not in ("", "on", "off"):
+        return blocks.message(DIGEST_USAGE)
+    try:
+        with deps.connect() as conn:
+            rep = job_queries.rep_for_slack_user(conn, slack_user)
+            if rep is None:
+                return blocks.message(
+                    "No sales-rep record is linked to your Slack user, so there "
+                    "is no digest to change. Ask an admin to add your Slack id."
+                )
+            if not choice:
+                state = "off" if job_queries.opted_out(conn, rep[0]) else "on"
+                return blocks.message(f"Your weekly digest is *{state}*. {DIGEST_USAGE}")
+        job_queries.save_digest_setting(deps.engine, rep[0], deps.now(), opted_out=choice == "off")
+    except DB_FAULTS as exc:
+        log.warning("database unavailable for digest settings: %s", type(exc).__name__)
+        return blocks.message(blocks.UNAVAILABLE)
+    if choice == "off":
+        return blocks.message(
+            "Your weekly digest is now *off*. `/recommend digest on` brings it back."
+        )
+    return blocks.message("Your weekly digest is now *on*: the next one arrives on schedule.")
+
+
+def with_job_status(reply: Reply, deps: Deps, text: str | None) -> Reply:
+    """`/recommend status` gets the schedules and last outcomes appended."""
+    if parse(text).kind != "status":
+        return reply
+    try:
+        with deps.connect() as conn:
+            view = overview(conn, job_settings(), utcnow(), runs=1)
+    except DB_FAULTS:
+        return reply
+    lines = "\n".join(slack_lines(view))
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": lines[:3000]}}
+    return Reply(reply.text, [*reply.blocks, section], reply.is_answer)

@@ -100,7 +100,7 @@ def serve() -> None:
     ensure_schema(engine, auto_upgrade=settings.database_url_is_default)
     from bot.deps import Deps
     from bot.jobs.service import start_beside_server
-    from bot.jobs.slack_hooks import next_retrain
+    from bot.jobs.status import next_retrain
 
     app = build_app(slack, Deps(engine, slack, next_retrain=next_retrain))
     engine.dispose()  # no connection crosses the fork into the workers

@@ -4,8 +4,9 @@ from slack_bolt import Ack, App
 
 from bot import blocks
 from bot.actions.customers import pick_customer, share_answer
+from bot.actions.digest import open_from_digest
 from bot.actions.feedback import unhide_product, vote_down, vote_up
-from bot.jobs import slack_hooks as digest_hooks
+from bot.jobs.digest_message import OPEN_ACTION
 
 
 def ack_now(ack: Ack) -> None:
@@ -18,4 +19,4 @@ def register(app: App) -> None:
     app.action(blocks.VOTE_UP)(ack=ack_now, lazy=[vote_up])
     app.action(blocks.VOTE_DOWN)(ack=ack_now, lazy=[vote_down])
     app.action(blocks.UNHIDE)(ack=ack_now, lazy=[unhide_product])
-    digest_hooks.register(app)  # the digest DM's Open button (issue #5)
+    app.action(OPEN_ACTION)(ack=ack_now, lazy=[open_from_digest])

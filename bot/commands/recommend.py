@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import Ack, BoltContext
 
-from bot.answers import command_reply
-from bot.jobs.slack_hooks import digest_command, with_job_status
+from bot.answers import command_reply, digest_command, with_job_status
 
 
 def recommend(ack: Ack, command: dict, context: BoltContext) -> None:

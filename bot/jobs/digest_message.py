@@ -7,7 +7,7 @@ import json
 from bot.mrkdwn import escape, plain
 from db.job_queries import Account
 
-OPEN_ACTION = "digest_open"  # handled by bot.jobs.slack_hooks.open_from_digest
+OPEN_ACTION = "digest_open"  # handled by bot.actions.digest.open_from_digest
 METADATA_EVENT = "recbot_digest"
 
 

@@ -6,16 +6,30 @@ same thing whichever process runs the scheduler.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
-from bot.jobs.schedule import next_occurrence
+from bot.jobs.schedule import naive_utc, next_occurrence, utcnow
 from bot.mrkdwn import escape
 from bot.settings import JobSettings
 from db import job_queries
 from db.models import JobRun, SalesRep
+
+
+@functools.cache
+def job_settings() -> JobSettings:
+    """The jobs' settings from the environment, read once per process."""
+    return JobSettings.from_env()
+
+
+def next_retrain() -> datetime | None:
+    """For Deps.next_retrain: the next scheduled retrain (naive UTC), from RETRAIN_CRON."""
+    settings = job_settings()
+    upcoming = next_occurrence(settings.retrain_cron, settings.scheduler_tz, utcnow())
+    return None if upcoming is None else naive_utc(upcoming)
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,12 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from bot.actions.digest import open_from_digest
 from bot.commands.recommend import recommend
 from bot.deps import Deps
-from bot.jobs import claims, slack_hooks
+from bot.jobs import claims
 from bot.jobs.digest_message import OPEN_ACTION
+from bot.jobs.status import next_retrain
 from db import job_queries
 from tests.bot import fixtures
 from tests.bot.conftest import make_deps
@@ -56,7 +58,7 @@ def test_status_shows_schedules_next_retrain_and_last_outcomes(db: Engine) -> No
     assert run is not None
     claims.finish_run(db, run, T0, "failed", "failed", "timed out after 10800s <@U0X>")
     deps = make_deps(db)
-    deps.next_retrain = slack_hooks.next_retrain
+    deps.next_retrain = next_retrain
     text = command(deps, fixtures.REP_A, "status")
     assert "*Next scheduled retrain:* 20" in text and "not scheduled" not in text
     assert "*Retrain schedule:* `0 2 * * mon (UTC)`" in text
@@ -70,7 +72,7 @@ def test_open_button_posts_the_full_answer_beside_the_digest(db: Engine) -> None
         "user": {"id": fixtures.REP_A},
         "actions": [{"action_id": OPEN_ACTION, "value": '{"c":1,"n":5}'}],
     }
-    slack_hooks.open_from_digest(body, respond, {"deps": deps})  # type: ignore[arg-type]
+    open_from_digest(body, respond, {"deps": deps})  # type: ignore[arg-type]
     sent = respond.only
     assert sent["replace_original"] is False
     assert "Acme Bistro" in sent["text"] and "*Likely to reorder*" in all_text(sent["blocks"])
