@@ -1,7 +1,10 @@
 """A local stand-in for Slack's Web API and for response_url, on 127.0.0.1, for tests and benches.
 
 Every call is recorded (method, query/form/JSON params, headers). Faults can be injected per
-method: HTTP 429 with Retry-After, HTTP 500, or a dropped connection, each for the next N calls.
+method: HTTP 429 with Retry-After, HTTP 500, or a dropped connection, each for the next N calls;
+and the faults where Slack did the work but the answer is lost: "stored-drop" (processed, e.g.
+the message is stored and shows in conversations.history, then the connection is cut) and
+"stored-500" (processed, then HTTP 500).
 
     with SlackStandIn() as slack:
         env = {"SLACK_API_URL": slack.api_url}
@@ -33,6 +36,7 @@ class Call:
     headers: dict[str, str]
     at: float = field(default_factory=time.time)
     status: int = 0  # the HTTP status answered (0: connection dropped)
+    processed: bool = False  # Slack did the work (also when the answer was then lost)
 
     @property
     def token(self) -> str | None:
@@ -42,7 +46,7 @@ class Call:
 
 @dataclass
 class _Fault:
-    kind: str  # "429" | "500" | "drop"
+    kind: str  # "429" | "500" | "drop" | "stored-drop" | "stored-500"
     times: int
     retry_after: int
 
@@ -95,8 +99,8 @@ class SlackStandIn:
 
     # -- control -------------------------------------------------------------------------------
     def fail(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
-        """The next `times` calls of `method` get `kind`: "429", "500" or "drop"."""
-        assert kind in ("429", "500", "drop")
+        """The next `times` calls of `method` get `kind` (see the module doc)."""
+        assert kind in ("429", "500", "drop", "stored-drop", "stored-500")
         with self._lock:
             self._faults[method] = _Fault(kind, times, retry_after)
 
@@ -109,8 +113,9 @@ class SlackStandIn:
             return [c for c in self.calls if c.method == method]
 
     def delivered(self, method: str) -> list[Call]:
-        """Calls of `method` that were answered 200 (a 429, 500 or drop delivered nothing)."""
-        return [c for c in self.calls_to(method) if c.status == 200]
+        """Calls of `method` that Slack processed: answered 200, or processed and then the answer
+        was lost ("stored-drop", "stored-500"). A 429, 500 or drop delivered nothing."""
+        return [c for c in self.calls_to(method) if c.processed]
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Wait until `count` calls of `method` arrived (lazy listeners answer after the ack)."""
@@ -259,26 +264,27 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             )
             standin._record(call)
             fault = standin._take_fault(method)
-            call.status = (
-                0
-                if fault is not None and fault.kind == "drop"
-                else (int(fault.kind) if fault is not None else 200)
-            )
-            if fault is not None and fault.kind == "drop":
+            kind = fault.kind if fault is not None else "200"
+            if kind.startswith("stored-") or kind == "200":
+                answer = standin._answer(call)
+                call.processed = bool(answer.get("ok"))
+                kind = kind.removeprefix("stored-")
+            call.status = 0 if kind == "drop" else int(kind)
+            if kind == "200":
+                self._send(200, answer)
+                return
+            if kind == "drop":
                 self.close_connection = True
                 self.connection.close()
                 return
-            if fault is not None and fault.kind == "429":
+            if kind == "429":
                 self._send(
                     429,
                     {"ok": False, "error": "ratelimited"},
                     {"Retry-After": str(fault.retry_after)},
                 )
                 return
-            if fault is not None:
-                self._send(500, {"ok": False, "error": "internal_error"})
-                return
-            self._send(200, standin._answer(call))
+            self._send(500, {"ok": False, "error": "internal_error"})
 
         def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
             data = json.dumps(payload).encode()

@@ -6,14 +6,18 @@ delivery failed (retried after a pause), or it is stuck 'pending' because its se
 
 Crash window: the message is stamped with the delivery key in Slack message metadata. A retry of
 a delivery that may have reached Slack first reads the DM's recent history and, if the message
-is there, marks it sent instead of sending it again. Only if that read fails (e.g. the im:history
-scope is missing) can a crash between Slack's acceptance and the 'sent' update cost a duplicate.
+is there, marks it sent instead of sending it again. The same check runs inside one attempt when
+a post fails in a way Slack may still have processed (a 5xx, a cut connection): the HTTP client
+does not resend chat.postMessage by itself (bot.slack_client.for_posting). Only if that read
+fails (e.g. the im:history scope is missing) can a lost response or a crash between Slack's
+acceptance and the 'sent' update cost a duplicate.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -29,10 +33,13 @@ from bot.jobs.digest_message import METADATA_EVENT, digest_message
 from bot.jobs.pacing import Pacer
 from bot.jobs.schedule import last_occurrence, naive_utc, period_key, utcnow
 from bot.settings import JobSettings
+from bot.slack_client import for_posting, may_have_arrived, retries_of
 from db import job_queries, serving
 from db.job_queries import Recipient
 
 log = logging.getLogger(__name__)
+# Pause before checking the DM and posting again (doubles per attempt, at most 10 s).
+POST_RETRY_BASE_S = 0.5
 JOB = "digest"
 
 
@@ -239,25 +246,47 @@ class DigestJob:
             message = digest_message(
                 rep.name, item.period, accounts, self.settings.digest_accounts, model_id, claim.key
             )
-            self.pacer.wait("chat.postMessage")
-            response = self._client().chat_postMessage(
-                channel=channel, unfurl_links=False, unfurl_media=False, **message
-            )
+            ts, found = self._post_exactly_once(channel, claim.key, message)
             claims.mark_sent(
                 self.engine,
                 claim,
                 naive_utc(self._now()),
                 channel,
-                response.get("ts"),
+                ts,
                 len(accounts),
+                "found in the DM after a lost response" if found else None,
                 remember_user=found_user,
             )
+            if found:
+                self._count("reconciled")(report)
+                return
             self._count("sent")(report)
         except (DeliveryError, SlackApiError, SlackClientError, OSError) as exc:
             error = describe(exc)
             log.warning("digest for rep %s (%s) failed: %s", rep.rep_id, item.period, error)
             claims.mark_failed(self.engine, claim, error, channel)
             self._count("failed", f"rep {rep.rep_id} ({rep.email}): {error}")(report)
+
+    def _post_exactly_once(self, channel: str, key: str, message: dict) -> tuple[str | None, bool]:
+        """Post the digest; after a fault that Slack may have processed (5xx, cut connection),
+        look for it in the DM before posting again. Returns (ts, found in the DM)."""
+        poster = for_posting(self._client())
+        attempts = retries_of(self._client()) + 1
+        for attempt in range(1, attempts + 1):
+            self.pacer.wait("chat.postMessage")
+            try:
+                response = poster.chat_postMessage(
+                    channel=channel, unfurl_links=False, unfurl_media=False, **message
+                )
+                return response.get("ts"), False
+            except (SlackApiError, SlackClientError, OSError) as exc:
+                if attempt == attempts or not may_have_arrived(exc):
+                    raise
+                log.info("digest post to %s: %s; checking the DM", channel, describe(exc))
+            time.sleep(min(2.0 ** (attempt - 1) * POST_RETRY_BASE_S, 10.0))
+            if self._already_posted(channel, key):
+                return None, True
+        raise AssertionError("unreachable")
 
     def _client(self) -> WebClient:
         if self.client is None:

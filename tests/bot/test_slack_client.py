@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.slack_client import make_client
+from bot.slack_client import for_posting, make_client
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
 
 
@@ -40,3 +40,21 @@ def test_stand_in_serves_lookups_and_dm_channels(standin: SlackStandIn) -> None:
         "users.lookupByEmail",
         "conversations.open",
     ]
+
+
+@pytest.mark.parametrize("kind", ["500", "drop", "stored-drop", "stored-500"])
+def test_posting_client_never_resends_what_slack_may_have_stored(
+    standin: SlackStandIn, kind: str
+) -> None:
+    client = for_posting(make_client(BOT_TOKEN, standin.api_url, timeout=5))
+    standin.fail("chat.postMessage", kind, times=1)
+    with pytest.raises(Exception):  # noqa: B017 (SlackApiError or a connection error)
+        client.chat_postMessage(channel="C0SALES", text="hello")
+    assert len(standin.calls_to("chat.postMessage")) == 1
+
+
+def test_posting_client_retries_a_rate_limit(standin: SlackStandIn) -> None:
+    client = for_posting(make_client(BOT_TOKEN, standin.api_url, timeout=5))
+    standin.fail("chat.postMessage", "429", times=1, retry_after=1)
+    assert client.chat_postMessage(channel="C0SALES", text="hello")["ok"] is True
+    assert [c.status for c in standin.calls_to("chat.postMessage")] == [429, 200]

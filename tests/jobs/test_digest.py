@@ -105,6 +105,44 @@ def test_500s_and_dropped_connections_are_retried(db: Engine, slack: SlackStandI
     assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
 
 
+@pytest.mark.parametrize("fault", ["stored-drop", "stored-500"])
+def test_a_dm_slack_stored_before_the_answer_was_lost_is_not_sent_twice(
+    db: Engine, slack: SlackStandIn, fault: str
+) -> None:
+    slack.fail("chat.postMessage", fault, times=2)  # two reps' DMs: stored, answer lost
+    report = digest_job(db, slack).run(MONDAY_0805_UTC)
+    assert (report.sent, report.reconciled, report.failed) == (2, 2, 0)
+    assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
+    assert {r.status for r in rows(db).values()} == {"sent"}
+    assert len(slack.calls_to("conversations.history")) == 2
+
+
+def test_lost_answers_under_two_replicas_still_give_one_dm_each(
+    db: Engine, slack: SlackStandIn
+) -> None:
+    slack.fail("chat.postMessage", "stored-drop", times=2)
+    parallel = JobSettings(digest_pace_per_s=0, digest_workers=4)
+    reports = race(
+        db,
+        2,
+        lambda e, i: digest_job(e, slack, owner=f"replica:{i}", settings=parallel).run(
+            MONDAY_0805_UTC
+        ),
+    )
+    assert sum(r.sent + r.reconciled for r in reports) == 4
+    assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
+
+
+def test_a_failing_dm_check_is_retried_before_anything_is_resent(
+    db: Engine, slack: SlackStandIn
+) -> None:
+    slack.fail("chat.postMessage", "stored-500", times=1)
+    slack.fail("conversations.history", "500", times=1)  # a read: the client retries it
+    report = digest_job(db, slack).run(MONDAY_0805_UTC)
+    assert (report.sent, report.reconciled, report.failed) == (3, 1, 0)
+    assert dms(slack) == dict.fromkeys(DUE_AT_0805, 1)
+
+
 def test_persistent_500_is_recorded_failed_with_its_error_then_sent_next_run(
     db: Engine, slack: SlackStandIn
 ) -> None:
