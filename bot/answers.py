@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.jobs.schedule import utcnow
 from bot.jobs.status import job_settings, overview, slack_lines
 from bot.mrkdwn import escape
-from bot.parsing import MAX_N, MAX_TEXT, Request, clean, parse
+from bot.parsing import MAX_N, MAX_TEXT, DigestChoice, Request, parse
 from db import customer_search, job_queries, queries, serving
 
 log = logging.getLogger(__name__)
@@ -57,23 +57,87 @@ def may_see(conn: Connection, deps: Deps, user_id: str, customer_id: int) -> boo
 
 @guarded
 def command_reply(deps: Deps, user_id: str, text: str | None) -> Reply:
-    """The whole answer to `/recommend <text>`."""
+    """The whole answer to `/recommend <text>`: parsed once, then one function per form."""
     request = parse(text)
-    if request.kind == "help":
-        return blocks.help_reply()
-    if request.kind == "too_long":
-        return blocks.message(
-            f"That is longer than any customer name or id ({MAX_TEXT} "
-            "characters at most). Try `/recommend help`."
-        )
-    if request.kind == "bad_n":
-        return blocks.message(f"The number of products must be from 1 to {MAX_N}.")
+    match request.kind:
+        case "help":
+            return blocks.help_reply()
+        case "too_long":
+            return blocks.message(
+                f"That is longer than any customer name or id ({MAX_TEXT} "
+                "characters at most). Try `/recommend help`."
+            )
+        case "bad_n":
+            return blocks.message(f"The number of products must be from 1 to {MAX_N}.")
+        case "status":
+            return _status(deps)
+        case "hidden":
+            return _hidden(deps, user_id, request.query)
+        case "digest":
+            return _digest(deps, user_id, request.choice)
+        case "digest_usage":
+            return _digest_usage(deps, user_id, request)
+        case "recommend":
+            return _recommend(deps, user_id, request)
+
+
+def _status(deps: Deps) -> Reply:
+    """The live model and the next retrain, then the jobs' schedules and last outcomes."""
     with deps.connect() as conn:
-        if request.kind == "status":
-            return blocks.status_reply(serving.live_model(conn), deps.next_retrain())
-        if request.kind == "hidden":
-            return _hidden(conn, deps, user_id, request.query)
-        return _recommend(conn, deps, user_id, request)
+        model = serving.live_model(conn)
+        return blocks.status_reply(model, deps.next_retrain(), _job_lines(conn))
+
+
+def _job_lines(conn: Connection) -> list[str]:
+    """The jobs' schedules and last outcomes; none while the database cannot give them."""
+    try:
+        return slack_lines(overview(conn, job_settings(), utcnow(), runs=1))
+    except DB_FAULTS:
+        return []
+
+
+def _hidden(deps: Deps, user_id: str, query: str) -> Reply:
+    if not deps.is_admin(user_id):
+        return blocks.message("Only recbot admins can list or unhide 👎'd products.")
+    with deps.connect() as conn:
+        match = customer_search.find_customer(conn, query, deps.names)
+        if match.kind != "one":
+            return blocks.no_match_reply(query, match.closest, restricted=False)
+        customer = match.customers[0]
+        return blocks.hidden_reply(customer, queries.hidden_products(conn, customer.id))
+
+
+def _digest(deps: Deps, user_id: str, choice: DigestChoice) -> Reply:
+    """`digest` shows the user's weekly digest setting; `digest on|off` changes it."""
+    with deps.connect() as conn:
+        rep = job_queries.rep_for_slack_user(conn, user_id)
+        if rep is None:
+            return blocks.message(
+                "No sales-rep record is linked to your Slack user, so there "
+                "is no digest to change. Ask an admin to add your Slack id."
+            )
+        if not choice:
+            state = "off" if job_queries.opted_out(conn, rep[0]) else "on"
+            return blocks.message(f"Your weekly digest is *{state}*. {DIGEST_USAGE}")
+    job_queries.save_digest_setting(deps.engine, rep[0], deps.now(), opted_out=choice == "off")
+    if choice == "off":
+        return blocks.message(
+            "Your weekly digest is now *off*. `/recommend digest on` brings it back."
+        )
+    return blocks.message("Your weekly digest is now *on*: the next one arrives on schedule.")
+
+
+def _digest_usage(deps: Deps, user_id: str, request: Request) -> Reply:
+    """`digest <word>`: the customer called exactly that ("Digest Depot"), else the usage."""
+    with deps.connect() as conn:
+        if customer_search.exact_match(conn, request.query) is None:
+            return blocks.message(DIGEST_USAGE)
+        return _find_and_answer(conn, deps, user_id, request)
+
+
+def _recommend(deps: Deps, user_id: str, request: Request) -> Reply:
+    with deps.connect() as conn:
+        return _find_and_answer(conn, deps, user_id, request)
 
 
 def _find(
@@ -86,7 +150,7 @@ def _find(
     return customer_search.find_customer(conn, request.query, deps.names, allowed)
 
 
-def _recommend(conn: Connection, deps: Deps, user_id: str, request: Request) -> Reply:
+def _find_and_answer(conn: Connection, deps: Deps, user_id: str, request: Request) -> Reply:
     allowed = allowed_ids(conn, deps, user_id)
     match = _find(conn, deps, request, allowed)
     restricted = allowed is not None
@@ -119,16 +183,6 @@ def answer_for(
     n = max(1, min(n, MAX_N))
     answer = Answer.of(serving.served(conn, model, customer, n, deps.now()), n, new_only, note)
     return blocks.answer_reply(answer, interactive=interactive, shared_by=shared_by)
-
-
-def _hidden(conn: Connection, deps: Deps, user_id: str, query: str) -> Reply:
-    if not deps.is_admin(user_id):
-        return blocks.message("Only recbot admins can list or unhide 👎'd products.")
-    match = customer_search.find_customer(conn, query, deps.names)
-    if match.kind != "one":
-        return blocks.no_match_reply(query, match.closest, restricted=False)
-    customer = match.customers[0]
-    return blocks.hidden_reply(customer, queries.hidden_products(conn, customer.id))
 
 
 @guarded
@@ -189,47 +243,3 @@ def home_view(deps: Deps, user_id: str, max_accounts: int = 25) -> dict:
     except DB_FAULTS as exc:
         log.warning("database unavailable for App Home: %s", type(exc).__name__)
         return {"type": "home", "blocks": [blocks.message(blocks.UNAVAILABLE).blocks[0]]}
-
-
-def digest_command(deps: Deps, slack_user: str, text: str | None) -> Reply | None:
-    """The reply to `/recommend digest [on|off]`, or None when the text is something else."""
-    words = clean(text).lower().split(" ")
-    if words[0] != "digest" or len(words) > 2:
-        return None
-    choice = words[1] if len(words) == 2 else ""
-    if choice not in ("", "on", "off"):
-        return blocks.message(DIGEST_USAGE)
-    try:
-        with deps.connect() as conn:
-            rep = job_queries.rep_for_slack_user(conn, slack_user)
-            if rep is None:
-                return blocks.message(
-                    "No sales-rep record is linked to your Slack user, so there "
-                    "is no digest to change. Ask an admin to add your Slack id."
-                )
-            if not choice:
-                state = "off" if job_queries.opted_out(conn, rep[0]) else "on"
-                return blocks.message(f"Your weekly digest is *{state}*. {DIGEST_USAGE}")
-        job_queries.save_digest_setting(deps.engine, rep[0], deps.now(), opted_out=choice == "off")
-    except DB_FAULTS as exc:
-        log.warning("database unavailable for digest settings: %s", type(exc).__name__)
-        return blocks.message(blocks.UNAVAILABLE)
-    if choice == "off":
-        return blocks.message(
-            "Your weekly digest is now *off*. `/recommend digest on` brings it back."
-        )
-    return blocks.message("Your weekly digest is now *on*: the next one arrives on schedule.")
-
-
-def with_job_status(reply: Reply, deps: Deps, text: str | None) -> Reply:
-    """`/recommend status` gets the schedules and last outcomes appended."""
-    if parse(text).kind != "status":
-        return reply
-    try:
-        with deps.connect() as conn:
-            view = overview(conn, job_settings(), utcnow(), runs=1)
-    except DB_FAULTS:
-        return reply
-    lines = "\n".join(slack_lines(view))
-    section = {"type": "section", "text": {"type": "mrkdwn", "text": lines[:3000]}}
-    return Reply(reply.text, [*reply.blocks, section], reply.is_answer)

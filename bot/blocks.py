@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -114,7 +115,17 @@ def help_reply() -> Reply:
     return Reply(f"How to use {COMMAND}", [_section(usage)])
 
 
-def status_reply(model: LiveModel | None, next_retrain: datetime | None) -> Reply:
+def status_reply(
+    model: LiveModel | None, next_retrain: datetime | None, job_lines: Sequence[str] = ()
+) -> Reply:
+    """The live model and the next retrain, then the jobs' lines (already mrkdwn) when given."""
+    reply = _model_status(model, next_retrain)
+    if not job_lines:
+        return reply
+    return Reply(reply.text, [*reply.blocks, _section("\n".join(job_lines))], reply.is_answer)
+
+
+def _model_status(model: LiveModel | None, next_retrain: datetime | None) -> Reply:
     if model is None:
         return message(
             "No model is live yet, so there are no recommendations to show. "

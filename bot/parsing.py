@@ -12,15 +12,25 @@ MAX_N = 10
 MAX_TEXT = 200
 
 
+DigestChoice = Literal["", "on", "off"]
+_DIGEST_CHOICES: dict[str, DigestChoice] = {"": "", "on": "on", "off": "off"}
+Kind = Literal[
+    "help", "status", "hidden", "digest", "digest_usage", "recommend", "too_long", "bad_n"
+]
+
+
 @dataclass(frozen=True)
 class Request:
-    kind: Literal["help", "status", "hidden", "recommend", "too_long", "bad_n"]
+    kind: Kind
+    # The customer typed (recommend, hidden), or the whole text (digest_usage).
     query: str = ""
     n: int = DEFAULT_N
     new_only: bool = False
     n_capped: bool = False
     # The text with a trailing number kept, for names that end in one ("Harbor Cafe 12").
     alt_query: str = ""
+    # digest: "on", "off", or "" to show the current setting.
+    choice: DigestChoice = ""
 
 
 def clean(text: str | None) -> str:
@@ -31,9 +41,18 @@ def clean(text: str | None) -> str:
 
 
 def parse(text: str | None) -> Request:
-    """`<customer> [n] [new]` (the two options in either order), or help/status/hidden.
+    """The whole `/recommend` grammar, first matching form wins (keywords ignore case):
 
-    A trailing 1-99 is the count; a zero-padded or larger number stays part of the name.
+    - longer than MAX_TEXT                -> too_long
+    - nothing, or `help`                  -> help
+    - `status`                            -> status
+    - `hidden <customer>`                 -> hidden
+    - `digest`, `digest on|off`           -> digest (choice "" shows the current setting)
+    - `digest <another word>`             -> digest_usage: a customer of exactly that name
+                                             ("Digest Depot"), else how to use `digest`
+    - `<customer> [n] [new]`              -> recommend (the options in either order), or bad_n
+      for a count of 0. A trailing 1-99 is the count; a zero-padded or larger number stays part
+      of the name.
     """
     text = clean(text)
     if len(text) > MAX_TEXT:
@@ -46,6 +65,16 @@ def parse(text: str | None) -> Request:
         return Request("status")
     if first == "hidden" and len(words) > 1:
         return Request("hidden", query=" ".join(words[1:]))
+    if first == "digest" and len(words) <= 2:
+        choice = _DIGEST_CHOICES.get(words[1].lower() if len(words) == 2 else "")
+        if choice is not None:
+            return Request("digest", choice=choice)
+        return Request("digest_usage", query=text)
+    return _recommend(words)
+
+
+def _recommend(words: list[str]) -> Request:
+    """`<customer> [n] [new]`: options are taken off the end while the name keeps a word."""
     n, new_only, number = None, False, ""
     while len(words) > 1:
         last = words[-1]

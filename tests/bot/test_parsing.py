@@ -34,6 +34,29 @@ def test_parse(text: str, expected: Request) -> None:
     assert parse(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("digest", Request("digest")),
+        ("digest on", Request("digest", choice="on")),
+        ("digest off", Request("digest", choice="off")),
+        ("Digest OFF", Request("digest", choice="off")),
+        ("  digest\t off ", Request("digest", choice="off")),
+        # another second word: a customer of exactly that name, else how to use `digest`
+        ("digest maybe", Request("digest_usage", "digest maybe")),
+        ("Digest Depot", Request("digest_usage", "Digest Depot")),
+        ("digest 3", Request("digest_usage", "digest 3")),
+        # three words or more are a customer, with the usual options
+        ("digest off please", Request("recommend", "digest off please")),
+        ("Digest Depot 3", Request("recommend", "Digest Depot", 3, alt_query="Digest Depot 3")),
+        ("Digest Depot new", Request("recommend", "Digest Depot", new_only=True)),
+        ("hidden digest", Request("hidden", "digest")),
+    ],
+)
+def test_parse_digest(text: str, expected: Request) -> None:
+    assert parse(text) == expected
+
+
 def test_escape_makes_mentions_inert() -> None:
     assert escape("<!channel> & <@U123|bob>") == "&lt;!channel&gt; &amp; &lt;@U123|bob&gt;"
     assert escape("hi @here") == "hi @\u2060here"

@@ -205,3 +205,20 @@ def test_hidden_is_admin_only(deps: Deps) -> None:
         "Products hidden for Acme Bistro: none."
         in run(deps, "hidden acme bistro", fixtures.ADMIN)["text"]
     )
+
+
+def test_a_customer_called_digest_something_is_still_found(deps: Deps, filled) -> None:
+    with Session(filled) as s:
+        s.add(Customer(id=8, external_id="C008", name="Digest Depot", segment="Restaurants"))
+        s.commit()
+    assert run(deps, "Digest Depot")["blocks"][0]["text"]["text"] == "Digest Depot"
+    assert run(deps, "digest depot 3")["blocks"][0]["text"]["text"] == "Digest Depot"
+    assert "`/recommend digest off` stops" in run(deps, "digest maybe")["text"]
+    assert "`/recommend digest off` stops" in run(deps, "digest depo")["text"]  # exact names only
+
+
+def test_a_customer_called_digest_something_is_still_restricted(restricted: Deps, filled) -> None:
+    with Session(filled) as s:
+        s.add(Customer(id=8, external_id="C008", name="Digest Depot", segment="Restaurants"))
+        s.commit()
+    assert "not one of your accounts" in run(restricted, "Digest Depot")["text"]
