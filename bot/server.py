@@ -116,7 +116,8 @@ def serve() -> None:
         slack.web_threads,
         safe_url(engine),
     )
-    run_http(make_wsgi(app, engine), engine, slack.port, slack.web_workers, slack.web_threads)
+    wsgi = make_wsgi(app, engine, slack.signing_secret)
+    run_http(wsgi, engine, slack.port, slack.web_workers, slack.web_threads)
 
 
 def main() -> None:

@@ -90,7 +90,7 @@ def start_server(deps: Deps, standin: SlackStandIn):
     server = make_server(
         "127.0.0.1",
         0,
-        make_wsgi(app, deps.engine),
+        make_wsgi(app, deps.engine, deps.settings.signing_secret),
         server_class=_ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )

@@ -3,10 +3,13 @@ Slack stand-in receiving every Web API and response_url call."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import logging
 import time
 
 import pytest
+from sqlalchemy import event
 
 from bot import blocks
 from tests.bot import fixtures
@@ -147,16 +150,56 @@ def test_app_home_opened_publishes_the_view(live: LiveServer) -> None:
     assert view["type"] == "home" and "Acme Bistro" in all_text(view["blocks"])
 
 
-def test_healthz_reports_database_and_live_model(live: LiveServer) -> None:
+def test_healthz_says_ok_and_discloses_nothing_else(live: LiveServer) -> None:
     status, data = get(f"{live.url}/healthz")
     assert status == 200
-    assert json.loads(data) == {
-        "ok": True,
-        "database": "ok",
-        "live_model": {"id": fixtures.LIVE_ID, "arch": "ncf", "trained_at": "2026-11-20T00:00:00"},
-    }
+    assert json.loads(data) == {"ok": True}
 
 
 def test_other_paths_are_404(live: LiveServer) -> None:
     assert get(f"{live.url}/")[0] == 404
     assert post(f"{live.url}/other", b"x", {})[0] == 404
+
+
+FORGED = b"text=hello\n2026-11-28 INFO forged log line\nuser_id=U0EVIL&marker=FORGED-BODY"
+
+
+def test_unsigned_request_is_refused_with_one_short_log_line(live: LiveServer, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    status, _ = post(f"{live.url}/slack/events", FORGED, {"X-Slack-Signature": "v0=00"})
+    assert status == 401
+    logged = [r.getMessage() for r in caplog.records]
+    assert not any("FORGED-BODY" in m or "forged log line" in m for m in logged)
+    assert len([m for m in logged if "unsigned" in m or "signature" in m.lower()]) == 1
+    assert all("\n" not in m for m in logged)
+
+
+def test_a_body_over_the_limit_gets_413_before_anything_reads_it(live: LiveServer, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    host, port = live.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.putrequest("POST", "/slack/events")
+    conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+    conn.putheader("Content-Length", str(5 * 1024 * 1024))
+    conn.endheaders()  # the 5 MB never follow: the answer must not wait for them
+    response = conn.getresponse()
+    assert response.status == 413
+    conn.close()
+    logged = [r.getMessage() for r in caplog.records]
+    assert sum("body of" in m for m in logged) == 1
+
+
+def test_healthz_probes_reuse_one_database_check(live: LiveServer) -> None:
+    pings: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.strip().upper() == "SELECT 1":
+            pings.append(statement)
+
+    event.listen(live.deps.engine, "before_cursor_execute", count)
+    try:
+        for _ in range(20):
+            assert get(f"{live.url}/healthz")[0] == 200
+    finally:
+        event.remove(live.deps.engine, "before_cursor_execute", count)
+    assert len(pings) <= 1

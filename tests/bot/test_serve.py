@@ -170,8 +170,7 @@ def test_http_server_under_gunicorn_answers_signed_requests(
                 except OSError:
                     time.sleep(0.2)
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            health = json.loads(get(f"{base}/healthz")[1])
-            assert health["live_model"]["id"] == fixtures.LIVE_ID
+            assert json.loads(get(f"{base}/healthz")[1]) == {"ok": True}
             for _ in range(4):  # several, so both workers are likely exercised
                 status, reply = signed_command(
                     base, SECRET, "acme bistro", fixtures.REP_A, slack.response_url()
