@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import RecbotError
 from db.imports.check import validate_transactions
 from db.imports.read import file_sha256, read_chunks, read_header
-from db.imports.report import ImportRejected, ImportReport, RejectsFile
+from db.imports.report import ImportRejected, ImportReport, RejectsFile, check_rejects_path
 from db.imports.write import (
     IdResolver,
     TransactionWriter,
@@ -62,6 +62,8 @@ def import_transactions(
 ) -> ImportReport:
     """Import a transactions CSV in one database transaction. See the module docstring."""
     path = Path(path)
+    if rejects_path is not None:
+        check_rejects_path(Path(rejects_path), path)  # before anything is opened for writing
     header = read_header(path, column_map or {}, REQUIRED, OPTIONAL)
     report = ImportReport(path=path)
     sha256 = file_sha256(path)
@@ -72,7 +74,8 @@ def import_transactions(
 
     now = now or datetime.now(UTC).replace(tzinfo=None)
     options = _Options(chunk_rows, now, future_tolerance, date_format, skip_invalid, on_progress)
-    rejects = RejectsFile(rejects_path) if skip_invalid and rejects_path else None
+    rejects = RejectsFile(Path(rejects_path)) if skip_invalid and rejects_path else None
+    committed = False
     try:
         with engine.connect() as conn, conn.begin():
             batch_id = start_batch(conn, "transactions", path, sha256)
@@ -83,13 +86,16 @@ def import_transactions(
                 raise ImportRejected(report)  # leaving the block rolls everything back
             finish_batch(conn, batch_id, report.rows_imported, report.rows_rejected)
             report.batch_id = batch_id
+        committed = True
     except IntegrityError as exc:
         if "import_batches" in str(exc.orig) or "sha256" in str(exc.orig):
             raise RecbotError(f"{path.name} is being imported by another process") from None
         raise
     finally:
-        if rejects is not None:
-            rejects.close()
+        if rejects is not None and not committed:
+            rejects.discard()
+    if rejects is not None:
+        rejects.keep()
     report.rejects_path = rejects.path if rejects else None
     return report
 

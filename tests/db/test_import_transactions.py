@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -214,3 +215,73 @@ def test_chunked_import_matches_single_chunk(engine: Engine, tmp_path: Path) -> 
         customers = conn.scalar(select(func.count()).select_from(Customer))
     assert total == sum(1 + i % 3 for i in range(500))
     assert customers == 7
+
+
+# --- The rejects file never overwrites the input, and only appears when the import commits ------
+
+
+def _link(kind: str, target: Path, link: Path) -> None:
+    if kind == "symlink":
+        link.symlink_to(target)
+    else:
+        os.link(target, link)
+
+
+@pytest.mark.parametrize("kind", ["same path", "relative path", "symlink", "hard link"])
+def test_rejects_path_that_is_the_input_is_refused(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    path = write(tmp_path, GOOD)
+    rejects = path
+    if kind == "relative path":
+        monkeypatch.chdir(tmp_path)
+        rejects = Path("sub/../tx.csv")
+        (tmp_path / "sub").mkdir()
+    elif kind in ("symlink", "hard link"):
+        rejects = tmp_path / "rejects.csv"
+        _link(kind, path, rejects)
+
+    with pytest.raises(RecbotError, match="is the input file") as caught:
+        import_transactions(engine, path, skip_invalid=True, rejects_path=rejects, now=NOW)
+
+    assert "\n" not in str(caught.value)
+    assert path.read_text(encoding="utf-8") == GOOD
+    assert table_counts(engine)["import_batches"] == 0
+    report = import_transactions(engine, path, now=NOW)  # not refused as already imported
+    assert report.rows_imported == 4
+
+
+@pytest.mark.parametrize("kind", ["already imported", "failed import"])
+def test_rejects_file_is_only_written_when_the_import_commits(
+    engine: Engine, tmp_path: Path, kind: str
+) -> None:
+    path = write(tmp_path, GOOD)
+    if kind == "already imported":
+        import_transactions(engine, path, now=NOW)
+    else:
+        path.write_text(GOOD + 'C3,"P3,1,2026-01-01\n', encoding="utf-8")  # quote never closed
+    out = tmp_path / "out"
+    out.mkdir()
+    rejects = out / "rejects.csv"
+    rejects.write_text("kept\n", encoding="utf-8")
+
+    try:
+        import_transactions(engine, path, skip_invalid=True, rejects_path=rejects, now=NOW)
+    except RecbotError:
+        assert kind == "failed import"
+
+    assert rejects.read_text(encoding="utf-8") == "kept\n"
+    assert list(out.iterdir()) == [rejects]  # no temporary file left behind either
+
+
+def test_rejects_path_in_a_missing_folder_is_one_error_before_anything_is_written(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = write(tmp_path, GOOD)
+    with pytest.raises(RecbotError, match="rejects file"):
+        import_transactions(
+            engine, path, skip_invalid=True, rejects_path=tmp_path / "no" / "r.csv", now=NOW
+        )
+    with pytest.raises(RecbotError, match="rejects file"):
+        import_transactions(engine, path, skip_invalid=True, rejects_path=tmp_path, now=NOW)
+    assert table_counts(engine)["import_batches"] == 0

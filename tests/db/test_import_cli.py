@@ -1,0 +1,49 @@
+"""`recbot import ...` as a user meets it: a mistake is one `Error:` line and exit status 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine, func, select
+
+from bot.cli import cli
+from db.models import ImportBatch
+
+GOOD = "customer_id,product_id,quantity,occurred_at\nC1,P1,2,2026-01-05\nC1,P1,x,2026-01-05\n"
+
+
+def run(args: list[str], database_url: str) -> Result:
+    return CliRunner().invoke(cli, args, env={"DATABASE_URL": database_url}, catch_exceptions=False)
+
+
+def assert_one_error_line(result: Result, *expected: str) -> None:
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for text in expected:
+        assert text in lines[0]
+    assert "Traceback" not in result.output and "Aborted" not in result.output
+
+
+def test_rejects_option_naming_the_input_file_is_refused(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(GOOD, encoding="utf-8")
+
+    result = run(
+        ["import", "transactions", str(path), "--skip-invalid", "--rejects", str(path)],
+        database_url,
+    )
+
+    assert_one_error_line(result, "f.csv", "is the input file")
+    assert path.read_text(encoding="utf-8") == GOOD
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(ImportBatch)) == 0
+    rejects = tmp_path / "r.csv"
+    again = run(
+        ["import", "transactions", str(path), "--skip-invalid", "--rejects", str(rejects)],
+        database_url,
+    )
+    assert again.exit_code == 0 and "Imported 1 of 2 rows" in again.output
