@@ -54,7 +54,8 @@ def digest_message(
                 ],
             }
         )
-    names = ", ".join(a.customer.name for a in top[:3])
+    # The fallback text is mrkdwn too (notifications show it): names are escaped like the blocks.
+    names = ", ".join(escape(a.customer.name, 60) for a in top[:3])
     text = f"Weekly opportunities: {names}" if names else "Weekly opportunities"
     return {
         "text": text[:300],

@@ -50,6 +50,9 @@ def test_digest_lists_accounts_by_opportunity_with_picks_and_open_button(
     text = all_text(blocks)
     assert fixtures.REORDER_REASON in text and "OLD MODEL" not in text
     assert "<!channel>" not in text and "&lt;!channel&gt;" in text  # hostile names stay inert
+    fallback = call.params["text"]  # what notifications show, mrkdwn as well
+    assert "<!channel>" not in fallback and "<@U0VICTIM>" not in fallback
+    assert "&lt;!channel&gt;" in fallback
     assert text.count("•") == 2 * 3  # three picks per account
     assert call.params["metadata"]["event_payload"]["delivery"] == f"3:{PERIOD}"
 
