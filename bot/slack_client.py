@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
 
 
 def make_client(token: str, base_url: str, timeout: int = 10, retries: int = 2) -> WebClient:
@@ -42,7 +43,9 @@ def retries_of(client: WebClient) -> int:
 
 def for_posting(client: WebClient) -> WebClient:
     """The same client, retrying only HTTP 429: a rate-limited request was not processed."""
-    limits = [h for h in client.retry_handlers if isinstance(h, RateLimitErrorRetryHandler)]
+    limits: list[RetryHandler] = [
+        h for h in client.retry_handlers if isinstance(h, RateLimitErrorRetryHandler)
+    ]
     return WebClient(
         token=client.token,
         base_url=client.base_url,

@@ -127,8 +127,9 @@ def exact_match(
     visible = [c for c in exact if allowed is None or c.id in allowed]
     if not visible:
         return Match("not_yours")
-    kind = "one" if len(visible) == 1 else "many"
-    return Match(kind, tuple(visible[:MAX_CHOICES]), total=len(visible))
+    return Match(
+        "one" if len(visible) == 1 else "many", tuple(visible[:MAX_CHOICES]), total=len(visible)
+    )
 
 
 _EXACT = (

@@ -11,9 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Connection, bindparam, case, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from db.models import (
@@ -121,14 +131,14 @@ def live_model_id(conn: Connection) -> int | None:
 # -- the rules every surface shares -------------------------------------------------------------
 
 
-def not_hidden(customer_id, product_id):
+def not_hidden(customer_id: Any, product_id: Any) -> ColumnElement[bool]:
     """No 👎 on this product for this customer."""
     return ~exists().where(
         Feedback.customer_id == customer_id, Feedback.product_id == product_id, Feedback.vote < 0
     )
 
 
-def _visible(rec, mode: str | None = None):
+def _visible(rec: Any, mode: str | None = None) -> ColumnElement[bool]:
     """A recommendation row that may be shown: not hidden, and a reorder pick (mode 'all') only
     when the product is not also on the customer's 'new' list (it is shown there instead)."""
     new = aliased(Recommendation)
@@ -165,7 +175,7 @@ def account_summary(conn: Connection, customer_id: int, now: datetime) -> Accoun
     return AccountSummary(row[0], int(row[1]), row[2])
 
 
-def _picks_statement():
+def _picks_statement() -> Select[Any]:
     rec = Recommendation
     # The account summary rides along as uncorrelated scalar subqueries, which the database
     # evaluates once per statement: one round trip less on every answer.

@@ -88,8 +88,11 @@ class TifuKnn(Recommender):
         return self
 
     def score(self, rows: np.ndarray) -> np.ndarray:
-        nb = neighbour_scores(self.vecs, self.idx[rows], self.sim[rows]) if len(rows) else None
-        return self.alpha * self.own[rows].toarray() + (1 - self.alpha) * nb
+        own = self.own[rows].toarray()
+        if not len(rows):
+            return own
+        nb = neighbour_scores(self.vecs, self.idx[rows], self.sim[rows])
+        return self.alpha * own + (1 - self.alpha) * nb
 
     def params(self) -> dict[str, Any]:
         return {"decay": self.decay, "k": self.k, "alpha": self.alpha}

@@ -70,6 +70,8 @@ class SeedRecipe(Recommender):
         return self
 
     def score(self, rows: np.ndarray) -> np.ndarray:
+        if self.u is None or self.v is None:
+            raise RuntimeError("fit the recipe before scoring")
         return self.u[rows] @ self.v.T
 
     def item_vectors(self) -> np.ndarray | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -89,7 +90,7 @@ class Interactions:
         return hist, labels
 
 
-def _weeks_before(as_of: datetime, dialect: str) -> ColumnElement[int]:
+def _weeks_before(as_of: datetime, dialect: str) -> ColumnElement[Any]:
     """Whole weeks between the purchase day and `as_of` (midnight): week 0 = the 7 days before.
 
     Day arithmetic on dates keeps this cheap on 10 M rows (no epoch extraction per row).
@@ -168,8 +169,9 @@ def _fetch_numeric(conn: Connection, stmt: Select, n_cols: int) -> np.ndarray:
     if conn.dialect.name == "postgresql":
         sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         buf = io.BytesIO()
+        raw: Any = conn.connection.driver_connection  # psycopg's connection: COPY
         with (
-            conn.connection.driver_connection.cursor() as cur,
+            raw.cursor() as cur,
             cur.copy(f"COPY ({sql}) TO STDOUT") as copy,
         ):
             for block in copy:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -11,10 +12,13 @@ from model.quiet_tf import import_keras
 
 keras = import_keras()
 layers, ops = keras.layers, keras.ops
+# Keras ships no type information: its classes are plain values to the type checker.
+KerasModel = Any
+Layer: Any = layers.Layer
 
 
 @keras.saving.register_keras_serializable(package="recbot")
-class RowDot(layers.Layer):
+class RowDot(Layer):
     """Dot product over the last axis, keeping it: (..., h) x (..., h) -> (..., 1)."""
 
     def call(self, a, b):
@@ -22,7 +26,7 @@ class RowDot(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="recbot")
-class Scale(layers.Layer):
+class Scale(Layer):
     """A learned scalar, zero at start: the towers join in only as far as they help."""
 
     def build(self, input_shape) -> None:  # noqa: ARG002 (Keras API)
@@ -32,7 +36,7 @@ class Scale(layers.Layer):
         return x * self.alpha
 
 
-def build_seed(n_customers: int, n_products: int, emb: int = 30, hidden: int = 128) -> keras.Model:
+def build_seed(n_customers: int, n_products: int, emb: int = 30, hidden: int = 128) -> KerasModel:
     """The original blog's recipe: embeddings -> Dense(128, relu) towers -> dot, MSE on quantity."""
     c_in = keras.Input((1,), name="customer", dtype="int32")
     p_in = keras.Input((1,), name="product", dtype="int32")
@@ -47,7 +51,7 @@ def build_seed(n_customers: int, n_products: int, emb: int = 30, hidden: int = 1
 
 
 @keras.saving.register_keras_serializable(package="recbot")
-class WeightedMean(layers.Layer):
+class WeightedMean(Layer):
     """(n, m, e) vectors and (n, m) weights -> (n, e) weighted mean."""
 
     def call(self, x, w):
@@ -66,7 +70,7 @@ def build_ranker(
     use_embeddings: bool = True,
     use_features: bool = True,
     emb_l2: float = 1e-5,
-) -> keras.Model:
+) -> KerasModel:
     """Scores a group of candidate products per customer (the positive first).
 
     score = alpha * customer tower . product tower        (the blog's two towers)
@@ -119,13 +123,13 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def dense_np(model: keras.Model, name: str, x: np.ndarray) -> np.ndarray:
+def dense_np(model: KerasModel, name: str, x: np.ndarray) -> np.ndarray:
     """The relu Dense layer `name` of `model` applied to `x`, in numpy."""
     w, b = model.get_layer(name).get_weights()
     return np.maximum(x @ w + b, 0.0).astype(np.float32)
 
 
-def model_bytes(model: keras.Model) -> bytes:
+def model_bytes(model: KerasModel) -> bytes:
     """The model saved as a .keras file, as bytes."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.keras"
@@ -133,7 +137,7 @@ def model_bytes(model: keras.Model) -> bytes:
         return path.read_bytes()
 
 
-def load_artifact(blob: bytes) -> keras.Model:
+def load_artifact(blob: bytes) -> KerasModel:
     """The model back from `model_bytes` (uncompiled: for inspection and scoring)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.keras"

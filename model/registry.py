@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
@@ -128,7 +129,7 @@ def _bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: l
         if "\\" in joined or "\t" in joined or "\n" in joined:
             rows = [tuple(map(_copy_field, r)) for r in rows]
         text = "".join("\t".join(map(str, r)) + "\n" for r in rows)
-        raw = conn.connection.driver_connection
+        raw: Any = conn.connection.driver_connection  # psycopg's connection: COPY
         with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
             cp.write(text.encode())
         return

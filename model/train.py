@@ -262,7 +262,9 @@ def holdout_stopper(
     """
     keras = import_keras()
 
-    class HoldoutStopper(keras.callbacks.Callback):
+    callback_base: Any = keras.callbacks.Callback
+
+    class HoldoutStopper(callback_base):
         def __init__(self) -> None:
             super().__init__()
             self.best, self.bad = -1.0, 0

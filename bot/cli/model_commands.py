@@ -127,7 +127,7 @@ def evaluate(
 
     evaluate_database(
         ctx.engine(),
-        _as_of(cutoff),
+        cutoff.replace(tzinfo=None),
         _as_of(until),
         out_dir,
         name,

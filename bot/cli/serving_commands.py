@@ -23,7 +23,7 @@ from core.errors import RecbotError
 from db import customer_search, queries, serving
 from db.customer_search import CustomerNames
 from db.queries import CustomerRef
-from db.serving import Pick, Served
+from db.serving import Pick, Section, Served
 
 BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
 
@@ -75,7 +75,7 @@ def text_lines(served: Served, new_only: bool) -> list[str]:
         where = f"{served.cold_segment} accounts" if served.cold_segment else "all accounts"
         lines.append(f"no purchase history yet: popular with {where}")
         return lines + _pick_lines(served.new)
-    sections = [("new", "new for this customer")]
+    sections: list[tuple[Section, str]] = [("new", "new for this customer")]
     if not new_only:
         sections.insert(0, ("reorder", "likely to reorder"))
     for name, title in sections:
@@ -141,7 +141,7 @@ def export(ctx: CliContext, out: Path, top: int, new_only: bool) -> None:
     """
     with ctx.engine().connect() as conn:
         model = _live(conn)
-        section = "new" if new_only else "reorder"
+        section: Section = "new" if new_only else "reorder"
         n = 0
         with out.open("w", newline="") as fh:
             w = csv.writer(fh)

@@ -135,7 +135,8 @@ class DigestJob:
     def run(self, now: datetime | None = None, manual: bool = False) -> DigestReport:
         """Send every due digest; a second process doing the same at once skips."""
         if now is not None:  # this run's times all come from the given moment
-            self._now = lambda: now
+            fixed = now
+            self._now = lambda: fixed
         else:
             self._now = self.clock
         now = self._now()

@@ -148,10 +148,10 @@ class RetrainJob:
             tail = out.read()[-4000:].decode("utf-8", "replace")
         version = self._version_after(before)
         if timed_out:
-            reason = f"timed out after {timeout}s and was stopped; serving unchanged"
+            why = f"timed out after {timeout}s and was stopped; serving unchanged"
             if version is not None and version[1] == "training":
-                self._mark_failed(version[0], reason)
-            return RetrainOutcome("failed", reason, version[0] if version else None)
+                self._mark_failed(version[0], why)
+            return RetrainOutcome("failed", why, version[0] if version else None)
         if version is None or version[1] == "training":
             if self._stopping:
                 last = "stopped: the scheduler shut down"

@@ -34,4 +34,3 @@ def test_help_and_serving_commands_need_no_training_extra(tmp_path):
     assert out.returncode == 0 and "serve" in out.stdout
     out = recbot_without_training("db", "upgrade", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-
