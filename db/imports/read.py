@@ -3,12 +3,16 @@ the rows in chunks of strings that carry their line numbers. Nothing here checks
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
 import io
+import re
 import warnings
+import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +35,7 @@ def parse_column_map(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with reading_errors(path), path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -41,9 +45,78 @@ def open_text(path: Path) -> tuple[io.BufferedReader, io.TextIOBase]:
     """(raw byte stream for progress, text stream to parse); gunzips `.gz` files."""
     if not path.is_file():
         raise RecbotError(f"no such file: {path}")
-    raw = path.open("rb")
+    with reading_errors(path):
+        raw = path.open("rb")
     stream = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
     return raw, io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+
+
+_UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+@contextmanager
+def reading_errors(path: Path) -> Iterator[None]:
+    """Whatever stops a file from being read to its end becomes one RecbotError that names the
+    file and, where it can be found, the line."""
+    name = path.name
+    try:
+        yield
+    except pd.errors.ParserError as exc:
+        quote = _UNCLOSED_QUOTE.search(str(exc))
+        if quote:  # pandas counts rows from 0, the header included
+            line = int(quote.group(1)) + 1
+            raise RecbotError(
+                f"{name}: malformed CSV: the quote opened on line {line} is never closed"
+            ) from None
+        raise RecbotError(f"{name}: malformed CSV: {str(exc).strip()}") from None
+    except pd.errors.ParserWarning:
+        raise RecbotError(
+            f"{name}: malformed CSV: line 2 has more fields than the header"
+        ) from None
+    except UnicodeDecodeError:
+        raise RecbotError(
+            f"{name}: not a UTF-8 text file (line {_damaged_line(path)} has bytes that are not "
+            "UTF-8)"
+        ) from None
+    except EOFError:
+        raise RecbotError(
+            f"{name}: the gzip file is truncated (its data breaks off in line "
+            f"{_damaged_line(path)})"
+        ) from None
+    except zlib.error:
+        raise RecbotError(
+            f"{name}: the gzip data is corrupt (from line {_damaged_line(path)})"
+        ) from None
+    except gzip.BadGzipFile as exc:
+        if str(exc).startswith("Not a gzipped file"):
+            raise RecbotError(
+                f"{name}: not a gzip file (name a plain CSV file without .gz)"
+            ) from None
+        raise RecbotError(f"{name}: the gzip data is corrupt ({exc})") from None
+    except OSError as exc:
+        raise RecbotError(f"{name}: cannot read the file: {exc.strerror or exc}") from None
+
+
+def _damaged_line(path: Path) -> int | None:
+    """The line of the first bytes that are not UTF-8, or where the (decompressed) data breaks
+    off. Reads the file again, so only called once reading has failed."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines = 0
+    try:
+        with path.open("rb") as raw:
+            stream = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
+            while block := stream.read1(1 << 16):
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    # exc.object is any partial character held back from the last block, which
+                    # has no newline, followed by this block
+                    return newlines + exc.object[: exc.start].count(b"\n") + 1
+                newlines += block.count(b"\n")
+            decoder.decode(b"", final=True)
+    except (UnicodeDecodeError, OSError, EOFError, zlib.error):
+        return newlines + 1
+    return None
 
 
 def read_header(
@@ -51,13 +124,22 @@ def read_header(
 ) -> list[str]:
     """The file's columns renamed to canonical names; a clear error if a required one is missing."""
     raw, text = open_text(path)
-    with raw, text:
+    with raw, text, reading_errors(path):
+        reader = csv.reader(text)
         try:
-            header = next(csv.reader(text))
+            header = next(reader)
         except StopIteration:
             raise RecbotError(f"{path.name}: the file is empty (expected a header line)") from None
-        except UnicodeDecodeError:
-            raise RecbotError(f"{path.name}: not a UTF-8 text file") from None
+        except csv.Error as exc:
+            raise RecbotError(
+                f"{path.name}: malformed CSV: the header (line 1) cannot be read: {exc} "
+                "(a quote that is never closed?)"
+            ) from None
+        if reader.line_num > 1:
+            raise RecbotError(
+                f"{path.name}: malformed CSV: a quote opened in the header (line 1) is not "
+                "closed on that line"
+            )
     header = [h.strip() for h in header]
     missing_sources = [s for s in column_map if s not in header]
     if missing_sources:
@@ -84,7 +166,7 @@ def read_chunks(
 ) -> Iterator[pd.DataFrame]:
     """Chunks of the file as strings, each with a `_line` column: the line number in the file."""
     raw, text = open_text(path)
-    with raw, text, warnings.catch_warnings():
+    with raw, text, reading_errors(path), warnings.catch_warnings():
         # pandas only warns when the first data line has more fields than the header.
         warnings.simplefilter("error", pd.errors.ParserWarning)
         reader = pd.read_csv(
@@ -100,21 +182,12 @@ def read_chunks(
             index_col=False,
         )
         first_line = 2
-        try:
-            for chunk in reader:
-                chunk["_line"] = np.arange(first_line, first_line + len(chunk))
-                first_line += len(chunk)
-                if on_bytes is not None:
-                    on_bytes(raw.tell())
-                yield _without_blank_lines(chunk, header)
-        except pd.errors.ParserError as exc:
-            raise RecbotError(f"{path.name}: malformed CSV: {str(exc).strip()}") from None
-        except pd.errors.ParserWarning:
-            raise RecbotError(
-                f"{path.name}: malformed CSV: line 2 has more fields than the header"
-            ) from None
-        except UnicodeDecodeError:
-            raise RecbotError(f"{path.name}: not a UTF-8 text file") from None
+        for chunk in reader:
+            chunk["_line"] = np.arange(first_line, first_line + len(chunk))
+            first_line += len(chunk)
+            if on_bytes is not None:
+                on_bytes(raw.tell())
+            yield _without_blank_lines(chunk, header)
 
 
 def _without_blank_lines(chunk: pd.DataFrame, header: list[str]) -> pd.DataFrame:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, func, select
 
 from bot.cli import cli
 from db.models import ImportBatch
+from tests.db.broken_inputs import BROKEN, broken_file
 
 GOOD = "customer_id,product_id,quantity,occurred_at\nC1,P1,2,2026-01-05\nC1,P1,x,2026-01-05\n"
 
@@ -47,3 +49,22 @@ def test_rejects_option_naming_the_input_file_is_refused(
         database_url,
     )
     assert again.exit_code == 0 and "Imported 1 of 2 rows" in again.output
+
+
+@pytest.mark.parametrize(
+    ("command", "broken"),
+    [("transactions", b) for b in BROKEN] + [("customers", "truncated gzip")],
+)
+def test_unreadable_files_are_one_error_line(
+    database_url: str, tmp_path: Path, command: str, broken: str
+) -> None:
+    header, row = (
+        ("customer_id,product_id,quantity,occurred_at", "C{i},P{i},1,2026-01-01")
+        if command == "transactions"
+        else ("customer_id,name", "C{i},Name {i}")
+    )
+    path, expected = broken_file(tmp_path, broken, header, row)
+
+    result = run(["import", command, str(path)], database_url)
+
+    assert_one_error_line(result, *expected)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
+from core.errors import RecbotError
 from db.imports import ImportRejected, import_masters
-from db.models import Customer, RepAssignment, SalesRep
+from db.models import Base, Customer, RepAssignment, SalesRep
+from tests.db.broken_inputs import BROKEN, broken_file
 
 
 def write(tmp_path: Path, name: str, content: str) -> Path:
@@ -108,3 +110,37 @@ def test_bad_rep_lines_abort_and_name_the_line(engine: Engine, tmp_path: Path) -
     assert "Mars/Olympus" in reasons[2] and "C99" in reasons[3] and "email" in reasons[4]
     with engine.connect() as conn:
         assert conn.execute(select(SalesRep)).first() is None  # Dan's valid line is not written
+
+
+MASTER_FILES = {
+    "customers": ("customer_id,name,segment", "C{i},Name {i},Hotels"),
+    "products": ("product_id,name,category", "P{i},Name {i},Coffee"),
+    "reps": ("email,name,slack_user_id", "rep{i}@example.com,Rep {i},"),
+}
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            t.name: conn.scalar(select(func.count()).select_from(t))
+            for t in Base.metadata.sorted_tables
+        }
+
+
+@pytest.mark.parametrize("kind", list(MASTER_FILES))
+@pytest.mark.parametrize("broken", BROKEN)
+def test_unreadable_master_files_are_one_error_line_and_write_nothing(
+    engine: Engine, tmp_path: Path, kind: str, broken: str
+) -> None:
+    load_customers(engine, tmp_path)
+    before = row_counts(engine)
+    path, expected = broken_file(tmp_path, broken, *MASTER_FILES[kind])
+
+    with pytest.raises(RecbotError) as caught:
+        import_masters(engine, path, kind, skip_invalid=True)
+
+    message = str(caught.value)
+    assert "\n" not in message
+    for fragment in expected:
+        assert fragment in message
+    assert row_counts(engine) == before

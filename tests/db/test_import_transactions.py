@@ -8,11 +8,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, inspect, select, text
 
 from core.errors import RecbotError
 from db.imports import ImportRejected, import_transactions
 from db.models import Base, Customer, Product, Transaction
+from tests.db.broken_inputs import BROKEN, broken_file
 
 NOW = datetime(2026, 11, 27, 12, 0)
 GOOD = """customer_id,product_id,quantity,occurred_at,customer_name,product_name,amount
@@ -285,3 +286,33 @@ def test_rejects_path_in_a_missing_folder_is_one_error_before_anything_is_writte
     with pytest.raises(RecbotError, match="rejects file"):
         import_transactions(engine, path, skip_invalid=True, rejects_path=tmp_path, now=NOW)
     assert table_counts(engine)["import_batches"] == 0
+
+
+# --- Files that break off or are not what they claim: one error line, nothing written --------
+
+
+@pytest.mark.parametrize("broken", BROKEN)
+def test_unreadable_files_are_one_error_line_and_write_nothing(
+    engine: Engine, tmp_path: Path, broken: str
+) -> None:
+    import_transactions(engine, write(tmp_path, GOOD, "first.csv"), now=NOW)
+    before = table_counts(engine)
+    indexes = {i["name"] for i in inspect(engine).get_indexes("transactions")}
+    path, expected = broken_file(
+        tmp_path, broken, "customer_id,product_id,quantity,occurred_at", "C{i},P{i},1,2026-01-01"
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+
+    with pytest.raises(RecbotError) as caught:
+        import_transactions(
+            engine, path, skip_invalid=True, rejects_path=out / "r.csv", chunk_rows=1000, now=NOW
+        )
+
+    message = str(caught.value)
+    assert "\n" not in message
+    for fragment in expected:
+        assert fragment in message
+    assert table_counts(engine) == before
+    assert {i["name"] for i in inspect(engine).get_indexes("transactions")} == indexes
+    assert list(out.iterdir()) == []
