@@ -110,16 +110,16 @@ def _hidden(deps: Deps, user_id: str, query: str) -> Reply:
 def _digest(deps: Deps, user_id: str, choice: DigestChoice) -> Reply:
     """`digest` shows the user's weekly digest setting; `digest on|off` changes it."""
     with deps.connect() as conn:
-        rep = job_queries.rep_for_slack_user(conn, user_id)
+        rep = queries.rep_for_slack_user(conn, user_id)
         if rep is None:
             return blocks.message(
                 "No sales-rep record is linked to your Slack user, so there "
                 "is no digest to change. Ask an admin to add your Slack id."
             )
         if not choice:
-            state = "off" if job_queries.opted_out(conn, rep[0]) else "on"
+            state = "off" if job_queries.opted_out(conn, rep.id) else "on"
             return blocks.message(f"Your weekly digest is *{state}*. {DIGEST_USAGE}")
-    job_queries.save_digest_setting(deps.engine, rep[0], deps.now(), opted_out=choice == "off")
+    job_queries.save_digest_setting(deps.engine, rep.id, deps.now(), opted_out=choice == "off")
     if choice == "off":
         return blocks.message(
             "Your weekly digest is now *off*. `/recommend digest on` brings it back."

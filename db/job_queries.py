@@ -1,5 +1,7 @@
-"""Reads and small writes of the scheduled jobs (issue #5): digest recipients, their accounts,
-reps' digest settings, and job history for `recbot jobs` and `/recommend status`."""
+"""Reads and small writes of the scheduled jobs: digest recipients, their accounts, reps' digest
+settings, and job history for `recbot jobs` and `/recommend status`.
+
+Which rep a Slack user is lives in db.queries.rep_for_slack_user."""
 
 from __future__ import annotations
 
@@ -102,20 +104,6 @@ def rep_accounts(conn: Connection, rep_id: int, model_id: int, per_account: int)
     accounts = [Account(refs[c], picks.get(c, [])) for c in refs]
     accounts.sort(key=lambda a: (-a.opportunity, a.customer.name))
     return accounts
-
-
-def rep_for_slack_user(conn: Connection, slack_user_id: str) -> tuple[int, str] | None:
-    """The rep record of a Slack user: its stored id, or the one the digest found by email."""
-    row = conn.execute(
-        select(SalesRep.id, SalesRep.name).where(SalesRep.slack_user_id == slack_user_id)
-    ).first()
-    if row is None:
-        row = conn.execute(
-            select(SalesRep.id, SalesRep.name)
-            .join(RepDigestSetting, RepDigestSetting.rep_id == SalesRep.id)
-            .where(RepDigestSetting.slack_user_id == slack_user_id)
-        ).first()
-    return None if row is None else (row.id, row.name)
 
 
 def save_digest_setting(engine: Engine, rep_id: int, now: datetime, **values: object) -> None:

@@ -8,10 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, and_, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    ScalarSelect,
+    Select,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
-from db.models import Customer, Feedback, Product, RepAssignment, SalesRep
+from db.models import Customer, Feedback, Product, RepAssignment, RepDigestSetting, SalesRep
 
 
 @dataclass(frozen=True)
@@ -45,12 +62,49 @@ def customer_by_id(conn: Connection, customer_id: int) -> CustomerRef | None:
     return customer_ref(row) if row else None
 
 
+@dataclass(frozen=True)
+class RepRef:
+    id: int
+    name: str
+
+
+def _rep_of(slack_user_id: str) -> Select:
+    """Which rep a Slack user is, the one rule for every caller: the rep whose stored
+    slack_user_id it is, else a rep with no stored id whose Slack id the digest found by e-mail
+    (rep_digest_settings.slack_user_id). At most one row: (id, name)."""
+    known = true() if slack_user_id else false()
+    stored = select(SalesRep.id, SalesRep.name, literal(0).label("rank")).where(
+        known, SalesRep.slack_user_id == slack_user_id
+    )
+    found = (
+        select(SalesRep.id, SalesRep.name, literal(1).label("rank"))
+        .join(RepDigestSetting, RepDigestSetting.rep_id == SalesRep.id)
+        .where(
+            known,
+            RepDigestSetting.slack_user_id == slack_user_id,
+            or_(SalesRep.slack_user_id.is_(None), SalesRep.slack_user_id == ""),
+        )
+    )
+    reps = union_all(stored, found).subquery()
+    return select(reps.c.id, reps.c.name).order_by(reps.c.rank, reps.c.id).limit(1)
+
+
+def _rep_id_of(slack_user_id: str) -> ScalarSelect:
+    return select(_rep_of(slack_user_id).subquery().c.id).scalar_subquery()
+
+
+def rep_for_slack_user(conn: Connection, slack_user_id: str) -> RepRef | None:
+    """The sales rep a Slack user is (see _rep_of), or None."""
+    row = conn.execute(_rep_of(slack_user_id)).first()
+    return None if row is None else RepRef(row.id, row.name)
+
+
 def rep_customers(conn: Connection, slack_user_id: str, limit: int = 200) -> list[CustomerRef]:
+    """The accounts assigned to the rep this Slack user is, by name."""
     rows = conn.execute(
         select(*CUSTOMER_COLUMNS)
         .join(RepAssignment, RepAssignment.customer_id == Customer.id)
-        .join(SalesRep, SalesRep.id == RepAssignment.rep_id)
-        .where(SalesRep.slack_user_id == slack_user_id)
+        .where(RepAssignment.rep_id == _rep_id_of(slack_user_id))
         .order_by(Customer.name)
         .limit(limit),
     ).all()
@@ -59,18 +113,17 @@ def rep_customers(conn: Connection, slack_user_id: str, limit: int = 200) -> lis
 
 def assigned_customer_ids(conn: Connection, slack_user_id: str) -> frozenset[int]:
     rows = conn.execute(
-        select(RepAssignment.customer_id)
-        .join(SalesRep, SalesRep.id == RepAssignment.rep_id)
-        .where(SalesRep.slack_user_id == slack_user_id),
+        select(RepAssignment.customer_id).where(RepAssignment.rep_id == _rep_id_of(slack_user_id)),
     ).scalars()
     return frozenset(rows)
 
 
 def is_assigned(conn: Connection, slack_user_id: str, customer_id: int) -> bool:
     found = conn.execute(
-        select(RepAssignment.customer_id)
-        .join(SalesRep, SalesRep.id == RepAssignment.rep_id)
-        .where(SalesRep.slack_user_id == slack_user_id, RepAssignment.customer_id == customer_id),
+        select(RepAssignment.customer_id).where(
+            RepAssignment.rep_id == _rep_id_of(slack_user_id),
+            RepAssignment.customer_id == customer_id,
+        ),
     ).first()
     return found is not None
 
