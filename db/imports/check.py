@@ -9,10 +9,46 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import numpy as np
 import pandas as pd
 
+from core.env import user_ids_value
+from core.errors import RecbotError
 from db.imports.report import Rejection
+from db.models import Base, Customer, Product, SalesRep
 
-MAX_ID_LENGTH = 128
-MAX_NAME_LENGTH = 256
+
+def column_length(model: type[Base], column: str) -> int:
+    """The size of one of `model`'s String columns, so the checks follow the schema."""
+    length = getattr(model.__table__.c[column].type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{column} is not a sized String column")
+    return length
+
+
+# File column -> its size in the database, per kind of file.
+TRANSACTION_LENGTHS = {
+    "customer_id": column_length(Customer, "external_id"),
+    "product_id": column_length(Product, "external_id"),
+    "customer_name": column_length(Customer, "name"),
+    "product_name": column_length(Product, "name"),
+}
+MASTER_LENGTHS = {
+    "customer_id": {
+        "customer_id": column_length(Customer, "external_id"),
+        "name": column_length(Customer, "name"),
+        "segment": column_length(Customer, "segment"),
+        "region": column_length(Customer, "region"),
+    },
+    "product_id": {
+        "product_id": column_length(Product, "external_id"),
+        "name": column_length(Product, "name"),
+        "category": column_length(Product, "category"),
+    },
+}
+REP_LENGTHS = {
+    "email": column_length(SalesRep, "email"),
+    "name": column_length(SalesRep, "name"),
+    "slack_user_id": column_length(SalesRep, "slack_user_id"),
+    "time_zone": column_length(SalesRep, "time_zone"),
+}
 
 
 class _Checks:
@@ -37,6 +73,10 @@ class _Checks:
 def _value(chunk: pd.DataFrame, column: str) -> Callable[[int], str]:
     values = chunk[column].to_numpy()
     return lambda i: _shorten(values[i])
+
+
+def _always(reason: str) -> Callable[[int], str]:
+    return lambda _i: reason
 
 
 def _shorten(value: object, limit: int = 40) -> str:
@@ -73,9 +113,10 @@ def validate_transactions(
         values = _Column(chunk[column])
         stripped = values.distinct.str.strip()
         ids[column] = values.spread(stripped.where(stripped != "", None), None)
-        checks.flag(pd.isna(ids[column]), lambda _i, c=column: f"missing {c}")
-        too_long = values.spread(stripped.str.len() > MAX_ID_LENGTH, False)
-        checks.flag(too_long, lambda _i, c=column: f"{c} longer than {MAX_ID_LENGTH} characters")
+        checks.flag(pd.isna(ids[column]), _always(f"missing {column}"))
+        limit = TRANSACTION_LENGTHS[column]
+        too_long = values.spread(stripped.str.len() > limit, False)
+        checks.flag(too_long, _always(f"{column} longer than {limit} characters"))
 
     quantity_column = _Column(chunk["quantity"])
     quantity = quantity_column.spread(_numbers(quantity_column.distinct), np.nan)
@@ -123,7 +164,7 @@ def validate_transactions(
         if column in chunk:
             names = _Column(chunk[column])
             clean[column] = names.spread(
-                names.distinct.str.strip().str.slice(0, MAX_NAME_LENGTH), None
+                names.distinct.str.strip().str.slice(0, TRANSACTION_LENGTHS[column]), None
             )[good]
     return clean, checks.rejections()
 
@@ -141,33 +182,79 @@ def _parse_dates(texts: pd.Series, date_format: str | None) -> np.ndarray:
 
 def check_master_row(row: dict, id_column: str) -> str | None:
     """Why a customer or product row is invalid, or None."""
-    return _check_id(row.get(id_column), id_column) or (
-        f"name longer than {MAX_NAME_LENGTH} characters"
-        if len(row.get("name") or "") > MAX_NAME_LENGTH
-        else None
+    return (
+        _check_id(row.get(id_column), id_column, MASTER_LENGTHS[id_column][id_column])
+        or (None if row.get("name") else "missing name")
+        or _too_long(row, MASTER_LENGTHS[id_column])
     )
 
 
-def _check_id(value: str | None, column: str) -> str | None:
+def _check_id(value: str | None, column: str, limit: int) -> str | None:
     if not value:
         return f"missing {column}"
-    if len(value) > MAX_ID_LENGTH:
-        return f"{column} longer than {MAX_ID_LENGTH} characters"
+    if len(value) > limit:
+        return f"{column} longer than {limit} characters"
+    return None
+
+
+def _too_long(row: dict, lengths: dict[str, int]) -> str | None:
+    for column, limit in lengths.items():
+        if len(row.get(column) or "") > limit:
+            return f"{column} longer than {limit} characters"
     return None
 
 
 def check_rep_row(row: dict) -> str | None:
-    """Why a sales rep row is invalid, or None. Whether its customer ids exist needs the database:
-    see upsert.drop_unknown_customers."""
+    """Why a sales rep row is invalid, or None. Whether its customer ids exist and whether another
+    rep has its Slack id need the database: see upsert.drop_unknown_customers and
+    upsert.drop_taken_slack_ids; drop_shared_slack_ids compares the file's lines."""
     email = row.get("email") or ""
-    if "@" not in email or len(email) > 256:
+    if "@" not in email or len(email) > REP_LENGTHS["email"]:
         return f"email {email[:40]!r} is not an email address"
     if not row.get("name"):
         return "missing name"
+    too_long = _too_long(row, REP_LENGTHS)
+    if too_long:
+        return too_long
+    slack_user_id = row.get("slack_user_id")
+    if slack_user_id and not _is_slack_user_id(slack_user_id):
+        return f"slack_user_id {slack_user_id[:40]!r} is not a Slack user id (like U012ABCDEF)"
     zone = row.get("time_zone")
     if zone and not _valid_zone(zone):
         return f"time zone {zone[:40]!r} is unknown (use an IANA name such as Europe/Berlin)"
     return None
+
+
+def _is_slack_user_id(value: str) -> bool:
+    """The rule ADMIN_USER_IDS follows (core.env.user_ids_value), for exactly one id."""
+    try:
+        return user_ids_value(value) == {value}
+    except RecbotError:
+        return False
+
+
+def drop_shared_slack_ids(
+    valid: list[tuple[int, dict]],
+) -> tuple[list[tuple[int, dict]], list[Rejection]]:
+    """The rep rows whose Slack id no earlier line gives to another rep (another e-mail), and
+    rejections for the others."""
+    first: dict[str, tuple[int, str]] = {}  # Slack id -> (line, e-mail) of its first line
+    kept, rejections = [], []
+    for line, row in valid:
+        slack_user_id = row.get("slack_user_id")
+        if slack_user_id:
+            first_line, email = first.setdefault(slack_user_id, (line, row["email"].lower()))
+            if email != row["email"].lower():
+                rejections.append(
+                    Rejection(
+                        line,
+                        f"slack_user_id {slack_user_id!r} is also on line {first_line}, "
+                        "for another rep",
+                    )
+                )
+                continue
+        kept.append((line, row))
+    return kept, rejections
 
 
 def _valid_zone(zone: str) -> bool:

@@ -13,10 +13,15 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from db.imports.check import check_master_row, check_rep_row
+from db.imports.check import check_master_row, check_rep_row, drop_shared_slack_ids
 from db.imports.read import read_records
 from db.imports.report import ImportRejected, Rejection, UpsertReport
-from db.imports.upsert import drop_unknown_customers, upsert_master, upsert_reps
+from db.imports.upsert import (
+    drop_taken_slack_ids,
+    drop_unknown_customers,
+    upsert_master,
+    upsert_reps,
+)
 from db.models import Customer, Product
 
 
@@ -60,7 +65,11 @@ def import_masters(
     with engine.connect() as conn, conn.begin():
         if kind == "reps":
             valid = drop_unknown_customers(conn, valid, report)
+            valid = drop_taken_slack_ids(conn, valid, report)
+            valid, shared = drop_shared_slack_ids(valid)
+            report.rejections.extend(shared)
         report.rows_rejected = len(report.rejections)
+        report.rejections.sort(key=lambda r: r.line)
         if report.rejections and not skip_invalid:
             raise ImportRejected(report)
         valid_rows = [row for _, row in valid]
@@ -73,5 +82,4 @@ def import_masters(
             fields = ["name", *spec.optional]
             upsert_master(conn, model, valid_rows, report, id_column=id_column, fields=fields)
     report.rows_imported = len(valid)
-    report.rejections.sort(key=lambda r: r.line)
     return report

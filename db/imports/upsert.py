@@ -73,6 +73,34 @@ def drop_unknown_customers(
     return kept
 
 
+def drop_taken_slack_ids(
+    conn: Connection, valid: list[tuple[int, dict]], report: UpsertReport
+) -> list[tuple[int, dict]]:
+    """The rep rows whose Slack id no other rep (another e-mail) has in the database; the others
+    become rejections."""
+    wanted = sorted({row["slack_user_id"] for _, row in valid if row.get("slack_user_id")})
+    owners: dict[str, str] = {}
+    for batch in in_batches(wanted):
+        rows = conn.execute(
+            select(SalesRep.slack_user_id, SalesRep.email).where(SalesRep.slack_user_id.in_(batch))
+        )
+        owners.update((str(slack_user_id), email.lower()) for slack_user_id, email in rows)
+    kept = []
+    for line, row in valid:
+        owner = owners.get(row.get("slack_user_id") or "")
+        if owner is not None and owner != row["email"].lower():
+            report.rejections.append(
+                Rejection(
+                    line,
+                    f"slack_user_id {row['slack_user_id']!r} already belongs to another rep "
+                    f"({owner})",
+                )
+            )
+        else:
+            kept.append((line, row))
+    return kept
+
+
 def upsert_reps(conn: Connection, rows: list[dict], report: UpsertReport) -> None:
     """A rep's line is the truth about that rep: listed accounts replace earlier assignments."""
     customer_ids = load_ids(

@@ -68,3 +68,25 @@ def test_unreadable_files_are_one_error_line(
     result = run(["import", command, str(path)], database_url)
 
     assert_one_error_line(result, *expected)
+
+
+def test_reps_sharing_a_slack_id_are_listed_by_line_not_a_database_error(
+    database_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "email,name,slack_user_id\nann@example.com,Ann,U123\nbob@example.com,Bob,U123\n"
+        f"cy@example.com,{'C' * 300},U456\n",
+        encoding="utf-8",
+    )
+
+    result = run(["import", "reps", str(path)], database_url)
+
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "r.csv:3: slack_user_id 'U123' is also on line 2, for another rep",
+        "r.csv:4: name longer than 256 characters",
+        "Error: r.csv: 2 of 3 rows are invalid; nothing was imported (fix them, or use "
+        "--skip-invalid to import the valid rows)",
+    ]

@@ -144,3 +144,100 @@ def test_unreadable_master_files_are_one_error_line_and_write_nothing(
     for fragment in expected:
         assert fragment in message
     assert row_counts(engine) == before
+
+
+# --- Every value fits its column, and Slack ids are Slack ids used by one rep -----------------
+
+
+def test_rep_lines_are_checked_against_the_columns_and_other_reps(
+    engine: Engine, tmp_path: Path
+) -> None:
+    header = "email,name,slack_user_id\n"
+    import_masters(
+        engine, write(tmp_path, "r0.csv", header + "old@example.com,Old,UOLD1\n"), "reps"
+    )
+    path = write(
+        tmp_path,
+        "r.csv",
+        header + "ann@example.com,Ann,U123\n"  # 2
+        "bob@example.com,Bob,not-an-id\n"  # 3
+        "carl@example.com,Carl,U123\n"  # 4: Ann's id
+        "dan@example.com,Dan,UOLD1\n"  # 5: Old's id, in the database
+        f"eve@example.com,{'E' * 257},U777\n"  # 6
+        f"{'f' * 250}@example.com,Fay,U778\n"  # 7
+        f"gus@example.com,Gus,U{'A' * 32}\n"  # 8
+        "old@example.com,Old Timer,UOLD1\n"  # 9: the same rep keeps its id
+        "hal@example.com,Hal,u123\n"  # 10
+        'ida@example.com,Ida,"U12,U13"\n',  # 11: two fields in one
+    )
+
+    with pytest.raises(ImportRejected) as caught:
+        import_masters(engine, path, "reps")
+
+    reasons = {r.line: r.reason for r in caught.value.report.rejections}
+    assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 10, 11]
+    assert reasons[3] == "slack_user_id 'not-an-id' is not a Slack user id (like U012ABCDEF)"
+    assert reasons[4] == "slack_user_id 'U123' is also on line 2, for another rep"
+    assert reasons[5] == "slack_user_id 'UOLD1' already belongs to another rep (old@example.com)"
+    assert reasons[6] == "name longer than 256 characters"
+    assert reasons[7].startswith("email 'ffff") and reasons[7].endswith("is not an email address")
+    assert reasons[8] == "slack_user_id longer than 32 characters"
+    assert reasons[10] == "slack_user_id 'u123' is not a Slack user id (like U012ABCDEF)"
+    with engine.connect() as conn:
+        assert conn.execute(select(SalesRep.email, SalesRep.name)).all() == [
+            ("old@example.com", "Old")
+        ]
+
+    report = import_masters(engine, path, "reps", skip_invalid=True)
+
+    assert (report.created, report.updated, report.rows_rejected) == (1, 1, 8)
+    with engine.connect() as conn:
+        reps = dict(conn.execute(select(SalesRep.email, SalesRep.slack_user_id)).all())
+    assert reps == {"old@example.com": "UOLD1", "ann@example.com": "U123"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "expected"),
+    [
+        (
+            "customers",
+            "customer_id,name,segment,region\n"
+            f"C1,Acme,{'S' * 65},North\n"
+            f"C2,Bluebird,Hotels,{'R' * 65}\n"
+            f"C3,{'N' * 257},Hotels,North\n"
+            f"{'C' * 129},Cedar,Hotels,North\n"
+            "C5,,Hotels,North\n"
+            f"C6,Delta,{'S' * 64},{'R' * 64}\n",
+            {
+                2: "segment longer than 64 characters",
+                3: "region longer than 64 characters",
+                4: "name longer than 256 characters",
+                5: "customer_id longer than 128 characters",
+                6: "missing name",
+            },
+        ),
+        (
+            "products",
+            "product_id,name,category\n"
+            f"P1,Beans,{'K' * 129}\n"
+            f"P2,{'N' * 257},Coffee\n"
+            f"P3,Filters,{'K' * 128}\n",
+            {
+                2: "category longer than 128 characters",
+                3: "name longer than 256 characters",
+            },
+        ),
+    ],
+)
+def test_master_values_longer_than_their_columns_are_rejected_with_their_line(
+    engine: Engine, tmp_path: Path, kind: str, content: str, expected: dict[int, str]
+) -> None:
+    path = write(tmp_path, f"{kind}.csv", content)
+
+    with pytest.raises(ImportRejected) as caught:
+        import_masters(engine, path, kind)
+
+    assert {r.line: r.reason for r in caught.value.report.rejections} == expected
+    assert row_counts(engine)[kind] == 0
+    report = import_masters(engine, path, kind, skip_invalid=True)
+    assert (report.created, report.rows_rejected) == (1, len(expected))  # the last line fits
