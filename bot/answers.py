@@ -1,4 +1,5 @@
-"""From a rep's request to a Reply: access rules, lookup, the keyed reads, and DB faults."""
+"""From what a rep typed or clicked to a Reply: the `/recommend` dispatcher, access rules, lookup,
+the keyed reads, and DB faults."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
 from slack_bolt.error import BoltError
@@ -35,7 +36,7 @@ def build_app(settings: SlackSettings, deps: Deps) -> App:
     except (BoltError, SlackClientError, OSError) as exc:  # the token changed in between
         raise RecbotError(f"Slack start-up failed: {type(exc).__name__}") from None
 
-    def inject_deps(context: BoltContext, next) -> None:
+    def inject_deps(context: BoltContext, next: Callable[[], None]) -> None:
         context["deps"] = deps
         next()
 
