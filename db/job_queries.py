@@ -9,8 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, exists, func, select
 
 from db.models import (
     Customer,
@@ -22,6 +21,7 @@ from db.models import (
 )
 from db.queries import CustomerRef
 from db.serving import Pick, top_picks_for
+from db.upsert_row import upsert_row
 
 
 @dataclass(frozen=True)
@@ -108,39 +108,26 @@ def rep_accounts(conn: Connection, rep_id: int, model_id: int, per_account: int)
 
 def save_digest_setting(engine: Engine, rep_id: int, now: datetime, **values: object) -> None:
     """Upsert one rep's digest settings (opted_out, slack_user_id, dm_channel)."""
-    for _ in range(2):
-        with engine.begin() as conn:
-            if conn.execute(
-                update(RepDigestSetting)
-                .where(RepDigestSetting.rep_id == rep_id)
-                .values(updated_at=now, **values)
-            ).rowcount:
-                return
-        try:
-            with engine.begin() as conn:
-                conn.execute(
-                    insert(RepDigestSetting).values(
-                        rep_id=rep_id, updated_at=now, **{"opted_out": False, **values}
-                    )
-                )
-            return
-        except IntegrityError:  # inserted meanwhile by someone else: update it instead
-            continue
+    with engine.begin() as conn:
+        upsert_row(
+            conn,
+            RepDigestSetting,
+            {"rep_id": rep_id},
+            {"updated_at": now, **values},
+            insert_only={} if "opted_out" in values else {"opted_out": False},
+        )
 
 
 def remember_slack_ids(
     conn: Connection, rep_id: int, now: datetime, user: str, channel: str
 ) -> None:
     """Keep the Slack user found for a rep and their DM channel (upsert, in the caller's tx)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    values = {"slack_user_id": user, "dm_channel": channel, "updated_at": now}
-    conn.execute(
-        upsert(RepDigestSetting)
-        .values(rep_id=rep_id, opted_out=False, **values)
-        .on_conflict_do_update(index_elements=["rep_id"], set_=values)
+    upsert_row(
+        conn,
+        RepDigestSetting,
+        {"rep_id": rep_id},
+        {"slack_user_id": user, "dm_channel": channel, "updated_at": now},
+        insert_only={"opted_out": False},
     )
 
 

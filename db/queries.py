@@ -13,22 +13,19 @@ from sqlalchemy import (
     Row,
     ScalarSelect,
     Select,
-    and_,
     delete,
     false,
     func,
-    insert,
     literal,
     or_,
     select,
     text,
     true,
     union_all,
-    update,
 )
-from sqlalchemy.exc import IntegrityError
 
 from db.models import Customer, Feedback, Product, RepAssignment, RepDigestSetting, SalesRep
+from db.upsert_row import upsert_row
 
 
 @dataclass(frozen=True)
@@ -141,30 +138,13 @@ def record_feedback(
     model_id: int | None,
 ) -> None:
     """Store (or replace) this user's vote on this product for this customer; commits."""
-    where = and_(
-        Feedback.customer_id == customer_id,
-        Feedback.product_id == product_id,
-        Feedback.slack_user_id == slack_user_id,
+    upsert_row(
+        conn,
+        Feedback,
+        {"customer_id": customer_id, "product_id": product_id, "slack_user_id": slack_user_id},
+        {"vote": vote, "model_version_id": model_id, "created_at": func.now()},
     )
-    values = {"vote": vote, "model_version_id": model_id, "created_at": func.now()}
-    for _ in range(2):
-        if conn.execute(update(Feedback).where(where).values(**values)).rowcount:
-            conn.commit()
-            return
-        try:
-            conn.execute(
-                insert(Feedback).values(
-                    customer_id=customer_id,
-                    product_id=product_id,
-                    slack_user_id=slack_user_id,
-                    vote=vote,
-                    model_version_id=model_id,
-                )
-            )
-            conn.commit()
-            return
-        except IntegrityError:  # a concurrent click inserted it first; update that row instead
-            conn.rollback()
+    conn.commit()
 
 
 def hidden_products(conn: Connection, customer_id: int) -> list[tuple[int, str, list[str]]]:
