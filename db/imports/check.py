@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -43,6 +44,16 @@ MASTER_LENGTHS = {
         "category": column_length(Product, "category"),
     },
 }
+EARLIEST_DATE = datetime(1970, 1, 1)
+# Far beyond any purchase line, and a sum over millions of such rows is still exact in the
+# 8-byte float (double precision) columns.
+MAX_QUANTITY = 1e9
+MAX_AMOUNT = 1e12
+# Zero-width non-joiner and joiner: needed to write some languages (Persian, Indic scripts) and
+# emoji sequences, so names and labels may have them; ids may not.
+TEXT_JOINERS = frozenset("\u200c\u200d")
+_TEXT_COLUMNS = frozenset({"name", "segment", "region", "category"})
+
 REP_LENGTHS = {
     "email": column_length(SalesRep, "email"),
     "name": column_length(SalesRep, "name"),
@@ -117,6 +128,7 @@ def validate_transactions(
         limit = TRANSACTION_LENGTHS[column]
         too_long = values.spread(stripped.str.len() > limit, False)
         checks.flag(too_long, _always(f"{column} longer than {limit} characters"))
+        _flag_control_characters(checks, column, values, stripped, frozenset())
 
     quantity_column = _Column(chunk["quantity"])
     quantity = quantity_column.spread(_numbers(quantity_column.distinct), np.nan)
@@ -127,6 +139,13 @@ def validate_transactions(
         lambda i: f"quantity {quantity_text(i)!r} is not a number",
     )
     checks.flag(quantity == 0, lambda _i: "quantity is zero")
+    checks.flag(
+        np.isfinite(quantity) & (np.abs(quantity) > MAX_QUANTITY),
+        lambda i: (
+            f"quantity {quantity_text(i)!r} is out of range (more than {MAX_QUANTITY:,.0f} "
+            "either way)"
+        ),
+    )
 
     amount = np.full(len(chunk), np.nan)
     if "amount" in chunk:
@@ -136,6 +155,13 @@ def validate_transactions(
         checks.flag(
             ~amount_column.missing & ~np.isfinite(amount),
             lambda i: f"amount {amount_text(i)!r} is not a number",
+        )
+        checks.flag(
+            np.isfinite(amount) & (np.abs(amount) > MAX_AMOUNT),
+            lambda i: (
+                f"amount {amount_text(i)!r} is out of range (more than {MAX_AMOUNT:,.0f} "
+                "either way)"
+            ),
         )
 
     date_column = _Column(chunk["occurred_at"])
@@ -149,6 +175,20 @@ def validate_transactions(
     )
     latest = np.datetime64(now + future_tolerance, "us")
     checks.flag(occurred > latest, lambda i: f"date {date_text(i)!r} is in the future")
+    earliest = np.datetime64(EARLIEST_DATE, "us")
+    checks.flag(
+        occurred < earliest, lambda i: f"date {date_text(i)!r} is before {EARLIEST_DATE:%Y-%m-%d}"
+    )
+
+    names: dict[str, np.ndarray] = {}
+    for column in ("customer_name", "product_name"):
+        if column in chunk:
+            name_column = _Column(chunk[column])
+            stripped = name_column.distinct.str.strip()
+            _flag_control_characters(checks, column, name_column, stripped, TEXT_JOINERS)
+            names[column] = name_column.spread(
+                stripped.str.slice(0, TRANSACTION_LENGTHS[column]), None
+            )
 
     good = ~checks.bad
     clean = pd.DataFrame(
@@ -160,13 +200,40 @@ def validate_transactions(
             "occurred_at": occurred[good],
         }
     )
-    for column in ("customer_name", "product_name"):
-        if column in chunk:
-            names = _Column(chunk[column])
-            clean[column] = names.spread(
-                names.distinct.str.strip().str.slice(0, TRANSACTION_LENGTHS[column]), None
-            )[good]
+    for column, per_row in names.items():
+        clean[column] = per_row[good]
     return clean, checks.rejections()
+
+
+def _flag_control_characters(
+    checks: _Checks, column: str, values: _Column, texts: pd.Series, allowed: frozenset[str]
+) -> None:
+    """Reject the rows whose value (one of `values.distinct`, as `texts`) has a control
+    character. str.isprintable() clears nearly every value in one C call; only the others are
+    looked at character by character."""
+    found = np.full(len(texts), "", dtype=object)
+    texts_array = texts.to_numpy(dtype=object)
+    printable = np.fromiter(
+        (text.isprintable() for text in texts_array), dtype=bool, count=len(texts_array)
+    )
+    for position in np.flatnonzero(~printable):
+        found[position] = control_character(texts_array[position], allowed) or ""
+    per_row = values.spread(found, "")
+    checks.flag(per_row != "", lambda i: _control_reason(column, per_row[i]))
+
+
+def control_character(text: str, allowed: frozenset[str] = frozenset()) -> str | None:
+    """The first character of `text` in a Unicode category C* (control, format such as the
+    bidirectional overrides, surrogate, private use, unassigned) and not `allowed`, or None."""
+    if text.isprintable():
+        return None
+    return next(
+        (c for c in text if c not in allowed and unicodedata.category(c).startswith("C")), None
+    )
+
+
+def _control_reason(column: str, character: str) -> str:
+    return f"{column} contains a control character (U+{ord(character):04X})"
 
 
 def _numbers(texts: pd.Series) -> np.ndarray:
@@ -186,6 +253,7 @@ def check_master_row(row: dict, id_column: str) -> str | None:
         _check_id(row.get(id_column), id_column, MASTER_LENGTHS[id_column][id_column])
         or (None if row.get("name") else "missing name")
         or _too_long(row, MASTER_LENGTHS[id_column])
+        or _control_in_row(row)
     )
 
 
@@ -222,6 +290,16 @@ def check_rep_row(row: dict) -> str | None:
     zone = row.get("time_zone")
     if zone and not _valid_zone(zone):
         return f"time zone {zone[:40]!r} is unknown (use an IANA name such as Europe/Berlin)"
+    return _control_in_row(row)
+
+
+def _control_in_row(row: dict) -> str | None:
+    for column, value in row.items():
+        if value:
+            allowed = TEXT_JOINERS if column in _TEXT_COLUMNS else frozenset()
+            character = control_character(value, allowed)
+            if character is not None:
+                return _control_reason(column, character)
     return None
 
 

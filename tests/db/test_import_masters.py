@@ -241,3 +241,46 @@ def test_master_values_longer_than_their_columns_are_rejected_with_their_line(
     assert row_counts(engine)[kind] == 0
     report = import_masters(engine, path, kind, skip_invalid=True)
     assert (report.created, report.rows_rejected) == (1, len(expected))  # the last line fits
+
+
+def test_control_characters_in_master_values_are_rejected_with_their_line(
+    engine: Engine, tmp_path: Path
+) -> None:
+    load_customers(engine, tmp_path)
+    customers = write(
+        tmp_path,
+        "c.csv",
+        "customer_id,name,segment,region\n"
+        "C\x1b]0;pwned\x07,Acme,Hotels,North\n"  # 2
+        "C11,Ac\x1bme,Hotels,North\n"  # 3
+        "C12,Acme,Hot\u202eels,North\n"  # 4
+        "C13,Acme,Hotels,No\x00rth\n"  # 5
+        "C14,Caf\u00e9 \u200d,Hotels,North\n",  # 6: a zero-width joiner is allowed in text
+    )
+    reps = write(
+        tmp_path,
+        "r.csv",
+        "email,name,slack_user_id,time_zone,customer_ids\n"
+        "ann\x08@example.com,Ann,,UTC,C1\n"  # 2
+        "bob@example.com,B\x9bob,,UTC,C1\n"  # 3: a C1 control (CSI)
+        "cy@example.com,Cy,,UTC,C1;C\u20602\n",  # 4: word joiner
+    )
+
+    with pytest.raises(ImportRejected) as caught:
+        import_masters(engine, customers, "customers")
+    assert {r.line: r.reason for r in caught.value.report.rejections} == {
+        2: "customer_id contains a control character (U+001B)",
+        3: "name contains a control character (U+001B)",
+        4: "segment contains a control character (U+202E)",
+        5: "region contains a control character (U+0000)",
+    }
+    with pytest.raises(ImportRejected) as caught:
+        import_masters(engine, reps, "reps")
+    assert {r.line: r.reason for r in caught.value.report.rejections} == {
+        2: "email contains a control character (U+0008)",
+        3: "name contains a control character (U+009B)",
+        4: "customer_ids contains a control character (U+2060)",
+    }
+
+    report = import_masters(engine, customers, "customers", skip_invalid=True)
+    assert (report.created, report.rows_rejected) == (1, 4)

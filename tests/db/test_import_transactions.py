@@ -316,3 +316,63 @@ def test_unreadable_files_are_one_error_line_and_write_nothing(
     assert table_counts(engine) == before
     assert {i["name"] for i in inspect(engine).get_indexes("transactions")} == indexes
     assert list(out.iterdir()) == []
+
+
+# --- Values out of any sane range, and characters that would act on a terminal ---------------
+
+
+def test_out_of_range_values_and_control_characters_are_rejected(
+    engine: Engine, tmp_path: Path
+) -> None:
+    header = "customer_id,product_id,quantity,occurred_at,amount,customer_name,product_name\n"
+    lines = [
+        "C1,P1,1,1500-01-01,,Acme,Beans",  # 2
+        "C1,P1,1,1969-12-31 23:59:59,,Acme,Beans",  # 3
+        "C1,P1,1e300,2026-01-01,,Acme,Beans",  # 4
+        "C1,P1,-1000000001,2026-01-01,,Acme,Beans",  # 5
+        "C1,P1,inf,2026-01-01,,Acme,Beans",  # 6
+        "C1,P1,nan,2026-01-01,,Acme,Beans",  # 7
+        "C1,P1,1,2026-01-01,1e300,Acme,Beans",  # 8
+        "C1,P1,1,2026-01-01,-inf,Acme,Beans",  # 9
+        "C\x1b[2J,P1,1,2026-01-01,,Acme,Beans",  # 10: clears a terminal
+        "C1,P\u202e1,1,2026-01-01,,Acme,Beans",  # 11: right-to-left override
+        "C1,P1,1,2026-01-01,,Ac\x07me,Beans",  # 12
+        "C1,P1,1,2026-01-01,,Acme,Be\tans",  # 13
+        "C1,P1,1,2026-01-01,,Acme,Be\u200bans",  # 14: zero-width space
+        "C1,P1,1e9,1970-01-01,-1e12,Acme,Beans",  # 15: on the limits, imported
+        "C2,P2,-1e9,1970-01-01 00:00:00,1e12,Caf\u00e9 \u200d\u200c,\u7c73",  # 16: imported
+    ]
+    path = write(tmp_path, header + "\n".join(lines) + "\n")
+
+    with pytest.raises(ImportRejected) as caught:
+        import_transactions(engine, path, now=NOW)
+
+    assert {r.line: r.reason for r in caught.value.report.rejections} == {
+        2: "date '1500-01-01' is before 1970-01-01",
+        3: "date '1969-12-31 23:59:59' is before 1970-01-01",
+        4: "quantity '1e300' is out of range (more than 1,000,000,000 either way)",
+        5: "quantity '-1000000001' is out of range (more than 1,000,000,000 either way)",
+        6: "quantity 'inf' is not a number",
+        7: "quantity 'nan' is not a number",
+        8: "amount '1e300' is out of range (more than 1,000,000,000,000 either way)",
+        9: "amount '-inf' is not a number",
+        10: "customer_id contains a control character (U+001B)",
+        11: "product_id contains a control character (U+202E)",
+        12: "customer_name contains a control character (U+0007)",
+        13: "product_name contains a control character (U+0009)",
+        14: "product_name contains a control character (U+200B)",
+    }
+    assert table_counts(engine)["transactions"] == 0
+
+    report = import_transactions(engine, path, skip_invalid=True, now=NOW)
+
+    assert (report.rows_imported, report.rows_rejected) == (2, 13)
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(Customer.external_id, Customer.name)).all())
+        rows = conn.execute(
+            select(Transaction.quantity, Transaction.amount, Transaction.occurred_at).order_by(
+                Transaction.quantity
+            )
+        ).all()
+    assert names == {"C1": "Acme", "C2": "Caf\u00e9 \u200d\u200c"}
+    assert rows == [(-1e9, 1e12, datetime(1970, 1, 1)), (1e9, -1e12, datetime(1970, 1, 1))]
