@@ -155,8 +155,6 @@ def _find_and_answer(conn: Connection, deps: Deps, user_id: str, request: Reques
     allowed = allowed_ids(conn, deps, user_id)
     match = _find(conn, deps, request, allowed)
     restricted = allowed is not None
-    if match.kind == "not_yours":
-        return blocks.not_yours_reply()
     if match.kind == "none":
         return blocks.no_match_reply(request.query, match.closest, restricted)
     if match.kind == "many":

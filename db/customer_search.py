@@ -24,7 +24,7 @@ MAX_CHOICES = 5
 class Match:
     """Outcome of a customer lookup. `total` counts all candidates when `customers` is cut to 5."""
 
-    kind: Literal["one", "many", "none", "not_yours"]
+    kind: Literal["one", "many", "none"]
     customers: tuple[CustomerRef, ...] = ()
     closest: tuple[str, ...] = ()
     total: int = 0
@@ -91,7 +91,8 @@ def find_customer(
     """External id, then case-insensitive name, then partial name, then fuzzy name.
 
     `allowed` (when given) limits the search to those customer ids, so a restricted rep never
-    sees the names of other reps' accounts; an exact hit outside it is reported as not_yours.
+    sees the names of other reps' accounts, nor learns that one exists: an exact hit outside it
+    is searched on among `allowed` as if it did not match.
     """
     exact = exact_match(conn, query, allowed)
     if exact is not None:
@@ -125,8 +126,8 @@ def exact_match(
     if not exact:
         return None
     visible = [c for c in exact if allowed is None or c.id in allowed]
-    if not visible:
-        return Match("not_yours")
+    if not visible:  # as if it did not exist: a restricted rep learns nothing of the others
+        return None
     return Match(
         "one" if len(visible) == 1 else "many", tuple(visible[:MAX_CHOICES]), total=len(visible)
     )
