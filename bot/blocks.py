@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.mrkdwn import escape, mention, plain
+from bot.mrkdwn import escape, mention, mrkdwn, plain
 from db.customer_search import Match
 from db.queries import CustomerRef
 from db.serving import AccountSummary, LiveModel, Pick, Served
@@ -70,13 +70,13 @@ def value(**fields: object) -> str:
 
 
 def _section(md: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": md[:3000]}}
+    return {"type": "section", "text": mrkdwn(md)}
 
 
 def _context(*lines: str) -> dict:
     return {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": md[:3000]} for md in lines if md],
+        "elements": [mrkdwn(md) for md in lines if md],
     }
 
 

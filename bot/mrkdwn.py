@@ -32,3 +32,9 @@ def plain(value: object, limit: int = 150) -> str:
 def mention(user_id: str) -> str:
     """A user mention, only for ids Slack gave us; anything else is escaped as text."""
     return f"<@{user_id}>" if _USER_ID.fullmatch(user_id or "") else escape(user_id)
+
+
+def mrkdwn(text: str) -> dict:
+    """A mrkdwn text object. `verbatim` keeps Slack from turning URLs, #channels and @names in
+    imported text into links; our own *bold* and line breaks still render."""
+    return {"type": "mrkdwn", "text": text[:3000], "verbatim": True}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.mrkdwn import escape, plain
+from bot.mrkdwn import escape, mrkdwn, plain
 from db.job_queries import Account
 
 OPEN_ACTION = "digest_open"  # handled by bot.actions.digest.open_from_digest
@@ -28,12 +28,11 @@ def digest_message(
         {
             "type": "context",
             "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"Your top {len(top)} of {len(accounts)} accounts by opportunity, "
+                mrkdwn(
+                    f"Your top {len(top)} of {len(accounts)} accounts by opportunity, "
                     f"week of {escape(period[:10])} · model v{model_id} · "
-                    "`/recommend digest off` to stop these",
-                }
+                    "`/recommend digest off` to stop these"
+                )
             ],
         },
     ]
@@ -46,11 +45,10 @@ def digest_message(
             {
                 "type": "context",
                 "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": f"{rest} more account{'s' if rest != 1 else ''}: "
-                        "`/recommend &lt;customer&gt;` shows any of them.",
-                    }
+                    mrkdwn(
+                        f"{rest} more account{'s' if rest != 1 else ''}: "
+                        "`/recommend &lt;customer&gt;` shows any of them."
+                    )
                 ],
             }
         )
@@ -70,7 +68,7 @@ def _account_block(account: Account) -> dict:
     lines += [f"• {escape(p.name, 80)}: {escape(p.reason, 140)}" for p in account.picks]
     return {
         "type": "section",
-        "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]},
+        "text": mrkdwn("\n".join(lines)[:3000]),
         "accessory": {
             "type": "button",
             "action_id": OPEN_ACTION,
