@@ -44,22 +44,21 @@ MASTER_LENGTHS = {
         "category": column_length(Product, "category"),
     },
 }
-EARLIEST_DATE = datetime(1970, 1, 1)
-# Far beyond any purchase line, and a sum over millions of such rows is still exact in the
-# 8-byte float (double precision) columns.
-MAX_QUANTITY = 1e9
-MAX_AMOUNT = 1e12
-# Zero-width non-joiner and joiner: needed to write some languages (Persian, Indic scripts) and
-# emoji sequences, so names and labels may have them; ids may not.
-TEXT_JOINERS = frozenset("\u200c\u200d")
-_TEXT_COLUMNS = frozenset({"name", "segment", "region", "category"})
-
 REP_LENGTHS = {
     "email": column_length(SalesRep, "email"),
     "name": column_length(SalesRep, "name"),
     "slack_user_id": column_length(SalesRep, "slack_user_id"),
     "time_zone": column_length(SalesRep, "time_zone"),
 }
+EARLIEST_DATE = datetime(1970, 1, 1)
+# Far beyond any real purchase line, yet small enough that sums over millions of rows stay
+# meaningful in the 8-byte float (double precision) columns.
+MAX_QUANTITY = 1e9
+MAX_AMOUNT = 1e12
+# Zero-width non-joiner and joiner: needed to write some languages (Persian, Indic scripts) and
+# emoji sequences, so names and labels may have them; ids may not.
+TEXT_JOINERS = frozenset("\u200c\u200d")
+_TEXT_COLUMNS = frozenset({"name", "segment", "region", "category"})
 
 
 class _Checks:
