@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, insert, select, update
 
 from db.imports.report import Rejection, UpsertReport
-from db.imports.write import in_batches, load_ids
+from db.imports.write import in_batches, load_ids, table_of
 from db.models import Customer, Product, RepAssignment, SalesRep
 
 
@@ -61,7 +61,7 @@ def drop_unknown_customers(
 ) -> list[tuple[int, dict]]:
     """The rep rows whose customer ids all exist; the others become rejections."""
     wanted = sorted({c for _, row in valid for c in _split_ids(row.get("customer_ids"))})
-    known = set(load_ids(conn, Customer.__table__, wanted))
+    known = set(load_ids(conn, table_of(Customer), wanted))
     kept = []
     for line, row in valid:
         unknown = [c for c in _split_ids(row.get("customer_ids")) if c not in known]
@@ -105,7 +105,7 @@ def upsert_reps(conn: Connection, rows: list[dict], report: UpsertReport) -> Non
     """A rep's line is the truth about that rep: listed accounts replace earlier assignments."""
     customer_ids = load_ids(
         conn,
-        Customer.__table__,
+        table_of(Customer),
         sorted({c for row in rows for c in _split_ids(row.get("customer_ids"))}),
     )
     for row in {r["email"].lower(): r for r in rows}.values():

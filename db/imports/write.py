@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 
-from db.models import Customer, ImportBatch, Product, Transaction
+from db.models import Base, Customer, ImportBatch, Product, Transaction
 
 ID_BATCH = 5000  # external ids per IN (...) lookup or multi-row insert
 _INSERT_COLUMNS = ("customer_id", "product_id", "quantity", "amount", "occurred_at", "batch_id")
@@ -57,6 +58,11 @@ def in_batches(items: list, size: int = ID_BATCH) -> Iterator[list]:
         yield items[start : start + size]
 
 
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class (typed: `__table__` is only a FromClause to mypy)."""
+    return cast(Table, model.__table__)
+
+
 def load_ids(conn: Connection, table: Table, external_ids: list[str]) -> dict[str, int]:
     """External id -> database id for the ones that exist in `table` (customers or products)."""
     ids: dict[str, int] = {}
@@ -72,7 +78,7 @@ class IdResolver:
     """Maps external ids to database ids for customers or products, creating unknown ones."""
 
     def __init__(self, model: type[Customer] | type[Product]) -> None:
-        self.table = model.__table__
+        self.table = table_of(model)
         self.ids: dict[str, int] = {}
         self.created = 0
 
@@ -165,7 +171,7 @@ def _copy_postgres(conn: Connection, rows: pd.DataFrame) -> None:
     )
     payload = pa.BufferOutputStream()
     pa_csv.write_csv(table, payload, pa_csv.WriteOptions(include_header=False))
-    raw = conn.connection.dbapi_connection
+    raw: Any = conn.connection.dbapi_connection  # psycopg's connection: COPY
     with (
         raw.cursor() as cursor,
         cursor.copy(
@@ -187,7 +193,7 @@ def _executemany(conn: Connection, rows: pd.DataFrame) -> None:
         rows["batch_id"].tolist(),
         strict=True,
     )
-    raw = conn.connection.dbapi_connection
+    raw: Any = conn.connection.dbapi_connection  # sqlite3's connection: executemany in C
     placeholders = ", ".join("?" for _ in _INSERT_COLUMNS)
     raw.executemany(
         f"INSERT INTO transactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({placeholders})", values
@@ -213,7 +219,7 @@ def sqlite_bulk_load(conn: Connection, path: Path) -> Iterator[None]:
     conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB for this connection's load
     existing = conn.scalar(select(func.max(Transaction.id))) or 0
     estimated_rows = path.stat().st_size * (4 if path.suffix == ".gz" else 1) // 40
-    indexes = list(Transaction.__table__.indexes) if estimated_rows > existing else []
+    indexes = list(table_of(Transaction).indexes) if estimated_rows > existing else []
     for index in indexes:
         index.drop(conn)
     yield
