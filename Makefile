@@ -23,6 +23,7 @@ demo: $(VENV)/.installed  ## make the embedded SQLite database, load demo data, 
 test: $(VENV)/.installed-test  ## lint, types, layering, then the suite (also on PostgreSQL when TEST_DATABASE_URL is set)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
