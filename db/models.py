@@ -193,7 +193,7 @@ class ColdStartRecommendation(Base):
     reason: Mapped[str] = mapped_column(String(256))
 
 
-# --- Slack (issue #4): feedback from reps, and indexes for customer lookup ----------------------
+# --- Slack: feedback from reps, and indexes for customer lookup --------------------------------
 
 
 class Feedback(Base):
@@ -229,7 +229,7 @@ Index("ix_customers_lower_name", func.lower(Customer.__table__.c.name))
 Index("ix_customers_lower_external_id", func.lower(Customer.__table__.c.external_id))
 
 
-# --- Scheduled jobs (issue #5): exactly-once job runs, digest deliveries, reps' digest choices ---
+# --- Scheduled jobs: exactly-once job runs, digest deliveries, reps' digest choices -----------
 
 
 class JobRun(Base):
