@@ -94,6 +94,10 @@ class Transaction(Base):
     amount: Mapped[float | None] = mapped_column(Float)
     occurred_at: Mapped[datetime] = mapped_column(DateTime)
     batch_id: Mapped[int | None] = mapped_column(Integer)
+    # Where a line came from ("erp" for a sync source, "csv:FILE" or --source for an import) and
+    # that source's own key for it. A line id seen again replaces its row instead of adding one.
+    source: Mapped[str | None] = mapped_column(String(128))
+    line_id: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (
         # Per-customer history and per-customer-per-period aggregation.
@@ -101,6 +105,15 @@ class Transaction(Base):
         # Per-period aggregation: a BRIN index on PostgreSQL (rows arrive roughly in time order,
         # so it stays tiny and cheap to maintain during COPY); a B-tree elsewhere.
         Index("ix_transactions_occurred", "occurred_at", postgresql_using="brin"),
+        # Partial: rows without a line id (the bulk CSV path) never touch it.
+        Index(
+            "uq_transactions_source_line_id",
+            "source",
+            "line_id",
+            unique=True,
+            sqlite_where=text("line_id IS NOT NULL"),
+            postgresql_where=text("line_id IS NOT NULL"),
+        ),
     )
 
 
@@ -309,3 +322,47 @@ class RepDigestSetting(Base):
     slack_user_id: Mapped[str | None] = mapped_column(String(32), index=True)
     dm_channel: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# --- Sync from the team's own order database: one row per run, and the rows it rejected ---------
+
+
+class SyncRun(Base):
+    """One `recbot sync` of one source. The latest succeeded run's watermark is where the next
+    incremental run starts (minus the overlap window). status: succeeded or failed; a failed run
+    wrote nothing else. job_run_id is the job_runs claim it ran under."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))  # full, incremental, since
+    since: Mapped[datetime | None] = mapped_column(DateTime)
+    watermark: Mapped[datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_added: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_updated: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_removed: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    detail: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    job_run_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_sync_runs_source_status", "source", "status", "id"),)
+
+
+class SyncReject(Base):
+    """A row a sync run rejected: which query (kind), the row's key (label) and why."""
+
+    __tablename__ = "sync_rejects"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sync_run_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_runs.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(256))
+    reason: Mapped[str] = mapped_column(Text)
