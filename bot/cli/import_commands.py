@@ -49,6 +49,11 @@ def import_group() -> None:
     help="Where --skip-invalid writes rejected lines [default: ./FILE.rejects.csv].",
 )
 @click.option("--date-format", help="strptime format of occurred_at if it is not ISO 8601.")
+@click.option(
+    "--source",
+    help="Whose line ids the file's line_id column holds; files from one system share it, so a "
+    "line seen before replaces its row [default: csv:FILE's name].",
+)
 @pass_context
 def transactions(
     ctx: CliContext,
@@ -57,9 +62,10 @@ def transactions(
     skip_invalid: bool,
     rejects_path: Path | None,
     date_format: str | None,
+    source: str | None,
 ) -> None:
     """Import purchase lines: customer_id,product_id,quantity,occurred_at[,customer_name,
-    product_name,amount]."""
+    product_name,amount,line_id]."""
     column_map = parse_column_map(mappings)
     engine = ctx.engine()
     if skip_invalid and rejects_path is None:
@@ -81,6 +87,7 @@ def transactions(
                 rejects_path,
                 date_format=date_format,
                 on_progress=progress,
+                source=source,
             )
         except ImportRejected as exc:
             _print_rejections(exc.report)
@@ -96,6 +103,11 @@ def transactions(
         f"(batch {report.batch_id}); new customers: {report.customers_created:,}, "
         f"new products: {report.products_created:,}."
     )
+    if report.rows_updated or report.rows_unchanged:
+        click.echo(
+            f"Of those, {report.rows_updated:,} replaced an earlier row with the same line_id and "
+            f"{report.rows_unchanged:,} were unchanged."
+        )
     if report.rows_rejected:
         _print_rejections(report)
         click.echo(

@@ -13,7 +13,7 @@ import pandas as pd
 from core.env import user_ids_value
 from core.errors import RecbotError
 from db.imports.report import Rejection
-from db.models import Base, Customer, Product, SalesRep
+from db.models import Base, Customer, Product, SalesRep, Transaction
 
 
 def column_length(model: type[Base], column: str) -> int:
@@ -30,6 +30,7 @@ TRANSACTION_LENGTHS = {
     "product_id": column_length(Product, "external_id"),
     "customer_name": column_length(Customer, "name"),
     "product_name": column_length(Product, "name"),
+    "line_id": column_length(Transaction, "line_id"),
 }
 MASTER_LENGTHS = {
     "customer_id": {
@@ -62,10 +63,12 @@ _TEXT_COLUMNS = frozenset({"name", "segment", "region", "category"})
 
 
 class _Checks:
-    """Accumulates reasons per row of a chunk, vectorised."""
+    """Accumulates reasons per row of a chunk, vectorised. Each rejection is named by the
+    chunk's `label` column: the file's line number, or the source's line id for a sync."""
 
-    def __init__(self, chunk: pd.DataFrame) -> None:
+    def __init__(self, chunk: pd.DataFrame, label: str) -> None:
         self.chunk = chunk
+        self.label = label
         self.bad = np.zeros(len(chunk), dtype=bool)
         self.reasons: dict[int, list[str]] = {}
 
@@ -76,8 +79,10 @@ class _Checks:
         self.bad |= mask
 
     def rejections(self) -> list[Rejection]:
-        lines = self.chunk["_line"].to_numpy()
-        return [Rejection(int(lines[i]), "; ".join(r)) for i, r in sorted(self.reasons.items())]
+        if not self.reasons:
+            return []
+        labels = self.chunk[self.label].tolist()
+        return [Rejection(labels[i], "; ".join(r)) for i, r in sorted(self.reasons.items())]
 
 
 def _value(chunk: pd.DataFrame, column: str) -> Callable[[int], str]:
@@ -114,12 +119,17 @@ class _Column:
 
 
 def validate_transactions(
-    chunk: pd.DataFrame, now: datetime, future_tolerance: timedelta, date_format: str | None
+    chunk: pd.DataFrame,
+    now: datetime,
+    future_tolerance: timedelta,
+    date_format: str | None,
+    label: str = "_line",
 ) -> tuple[pd.DataFrame, list[Rejection]]:
-    """Split a chunk into clean typed rows and rejections with reasons."""
-    checks = _Checks(chunk)
+    """Split a chunk into clean typed rows and rejections with reasons, each rejection named by
+    the `label` column. A `line_id` column, where the chunk has one, is checked like the ids."""
+    checks = _Checks(chunk, label)
     ids = {}
-    for column in ("customer_id", "product_id"):
+    for column in ("customer_id", "product_id", *(("line_id",) if "line_id" in chunk else ())):
         values = _Column(chunk[column])
         stripped = values.distinct.str.strip()
         ids[column] = values.spread(stripped.where(stripped != "", None), None)
@@ -201,6 +211,8 @@ def validate_transactions(
     )
     for column, per_row in names.items():
         clean[column] = per_row[good]
+    if "line_id" in ids:
+        clean["line_id"] = ids["line_id"][good]
     return clean, checks.rejections()
 
 

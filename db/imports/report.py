@@ -14,7 +14,7 @@ from core.errors import RecbotError
 
 @dataclass(frozen=True)
 class Rejection:
-    line: int
+    line: int | str  # the line number in a file; a sync names the row by its key instead
     reason: str
 
 
@@ -24,6 +24,8 @@ class ImportReport:
     rows_read: int = 0
     rows_imported: int = 0
     rows_rejected: int = 0
+    rows_updated: int = 0  # rows with a line id that replaced an earlier row
+    rows_unchanged: int = 0  # rows with a line id whose earlier row was the same
     customers_created: int = 0
     products_created: int = 0
     rejections: list[Rejection] = field(default_factory=list)

@@ -5,6 +5,8 @@ are created on the fly, and rows are written with COPY on PostgreSQL or executem
 all inside one database transaction. By default one bad row aborts the import and nothing is
 written; with skip_invalid the good rows go in and the rejects are written to a CSV file.
 Re-importing a file with the same content is detected by its SHA-256 and adds nothing.
+A file with a `line_id` column is keyed by (source, line_id): a line imported before replaces its
+row, so overlapping exports do not double rows; without one, rows go in by bulk COPY.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import RecbotError
 from db.imports.check import validate_transactions
+from db.imports.lines import LineWriter
 from db.imports.read import file_sha256, read_chunks, read_header
 from db.imports.report import ImportRejected, ImportReport, RejectsFile, check_rejects_path
 from db.imports.write import (
@@ -32,9 +35,10 @@ from db.imports.write import (
 from db.models import Customer, Product
 
 REQUIRED = ("customer_id", "product_id", "quantity", "occurred_at")
-OPTIONAL = ("customer_name", "product_name", "amount")
+OPTIONAL = ("customer_name", "product_name", "amount", "line_id")
 DEFAULT_CHUNK_ROWS = 250_000
 DEFAULT_FUTURE_TOLERANCE = timedelta(days=1)
+SOURCE_LENGTH = 128
 KEPT_REJECTS = 1000  # how many rejects an aborted import keeps in memory to report
 
 
@@ -46,6 +50,7 @@ class _Options:
     date_format: str | None
     skip_invalid: bool
     on_progress: Callable[[int], None] | None
+    source: str  # names the file's line ids: "csv:" + its name unless given
 
 
 def import_transactions(
@@ -59,6 +64,7 @@ def import_transactions(
     future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
     date_format: str | None = None,
     on_progress: Callable[[int], None] | None = None,
+    source: str | None = None,
 ) -> ImportReport:
     """Import a transactions CSV in one database transaction. See the module docstring."""
     path = Path(path)
@@ -73,7 +79,15 @@ def import_transactions(
         return report
 
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    options = _Options(chunk_rows, now, future_tolerance, date_format, skip_invalid, on_progress)
+    options = _Options(
+        chunk_rows,
+        now,
+        future_tolerance,
+        date_format,
+        skip_invalid,
+        on_progress,
+        source_name(source, path),
+    )
     rejects = RejectsFile(Path(rejects_path)) if skip_invalid and rejects_path else None
     committed = False
     try:
@@ -111,7 +125,11 @@ def _import_chunks(
 ) -> None:
     """Check every chunk; write the clean rows unless a bad row means the import will abort."""
     customers, products = IdResolver(Customer), IdResolver(Product)
-    with TransactionWriter(conn) as writer:
+    keyed = "line_id" in header
+    writer: LineWriter | TransactionWriter = (
+        LineWriter(conn, options.source, batch_id) if keyed else TransactionWriter(conn)
+    )
+    with writer:
         for chunk in read_chunks(path, header, options.chunk_rows, options.on_progress):
             report.rows_read += len(chunk)
             clean, rejected = validate_transactions(
@@ -133,4 +151,14 @@ def _import_chunks(
             clean["batch_id"] = batch_id
             writer.write(clean)
             report.rows_imported += len(clean)
+    if isinstance(writer, LineWriter):
+        report.rows_updated, report.rows_unchanged = writer.updated, writer.unchanged
     report.customers_created, report.products_created = customers.created, products.created
+
+
+def source_name(source: str | None, path: Path) -> str:
+    """What a file's line ids belong to: the given name, else "csv:" and the file's name."""
+    name = (source or "").strip() or f"csv:{path.name}"
+    if len(name) > SOURCE_LENGTH:
+        raise RecbotError(f"the source name {name[:40]!r}… is longer than {SOURCE_LENGTH}")
+    return name

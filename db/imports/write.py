@@ -159,26 +159,30 @@ class TransactionWriter:
 
 
 def _copy_postgres(conn: Connection, rows: pd.DataFrame) -> None:
-    table = pa.table(
-        {
-            "customer_id": pa.array(rows["customer_id"].to_numpy()),
-            "product_id": pa.array(rows["product_id"].to_numpy()),
-            "quantity": pa.array(rows["quantity"].to_numpy()),
-            "amount": pa.array(rows["amount"].to_numpy(), from_pandas=True),  # NaN -> empty -> NULL
-            "occurred_at": pa.array(rows["occurred_at"].to_numpy().astype("datetime64[us]")),
-            "batch_id": pa.array(rows["batch_id"].to_numpy()),
-        }
-    )
+    copy_rows(conn, "transactions", rows, _INSERT_COLUMNS)
+
+
+def copy_rows(conn: Connection, table: str, rows: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """COPY the typed transaction `columns` of `rows` into `table` (PostgreSQL)."""
+    arrays = {column: _arrow(column, rows[column].to_numpy()) for column in columns}
     payload = pa.BufferOutputStream()
-    pa_csv.write_csv(table, payload, pa_csv.WriteOptions(include_header=False))
+    pa_csv.write_csv(pa.table(arrays), payload, pa_csv.WriteOptions(include_header=False))
     raw: Any = conn.connection.dbapi_connection  # psycopg's connection: COPY
     with (
         raw.cursor() as cursor,
-        cursor.copy(
-            f"COPY transactions ({', '.join(_INSERT_COLUMNS)}) FROM STDIN (FORMAT csv)"
-        ) as copy,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy,
     ):
         copy.write(payload.getvalue().to_pybytes())
+
+
+def _arrow(column: str, values: np.ndarray) -> pa.Array:
+    if column == "amount":
+        return pa.array(values, from_pandas=True)  # NaN -> empty -> NULL
+    if column == "occurred_at":
+        return pa.array(values.astype("datetime64[us]"))
+    if column == "line_id":
+        return pa.array(values, type=pa.string())
+    return pa.array(values)
 
 
 def _executemany(conn: Connection, rows: pd.DataFrame) -> None:
@@ -189,7 +193,7 @@ def _executemany(conn: Connection, rows: pd.DataFrame) -> None:
         rows["product_id"].tolist(),
         rows["quantity"].tolist(),
         amount.tolist(),
-        _timestamp_strings(rows["occurred_at"].to_numpy()).tolist(),
+        timestamp_strings(rows["occurred_at"].to_numpy()).tolist(),
         rows["batch_id"].tolist(),
         strict=True,
     )
@@ -200,7 +204,7 @@ def _executemany(conn: Connection, rows: pd.DataFrame) -> None:
     )
 
 
-def _timestamp_strings(values: np.ndarray) -> np.ndarray:
+def timestamp_strings(values: np.ndarray) -> np.ndarray:
     """'YYYY-MM-DD HH:MM:SS.ffffff': the exact text SQLAlchemy stores on SQLite, so stored values
     and bound datetimes compare correctly as strings. Formatted once per distinct time."""
     codes, distinct = pd.factorize(values)
@@ -219,7 +223,9 @@ def sqlite_bulk_load(conn: Connection, path: Path) -> Iterator[None]:
     conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB for this connection's load
     existing = conn.scalar(select(func.max(Transaction.id))) or 0
     estimated_rows = path.stat().st_size * (4 if path.suffix == ".gz" else 1) // 40
-    indexes = list(table_of(Transaction).indexes) if estimated_rows > existing else []
+    # The unique (source, line_id) index stays: rows with a line id are upserted against it.
+    secondary = [index for index in table_of(Transaction).indexes if not index.unique]
+    indexes = secondary if estimated_rows > existing else []
     for index in indexes:
         index.drop(conn)
     yield
