@@ -43,7 +43,7 @@ class SlackSettings:
     @classmethod
     def from_env(cls) -> SlackSettings:
         """Parse the Slack variables; a malformed value raises RecbotError naming the variable."""
-        env = read_env(_SLACK_VARS)
+        env = read_env(SLACK_VARS)
         return cls(
             bot_token=env["SLACK_BOT_TOKEN"],
             signing_secret=env["SLACK_SIGNING_SECRET"],
@@ -71,7 +71,7 @@ class SlackSettings:
             )
 
 
-_SLACK_VARS = (
+SLACK_VARS = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
@@ -86,7 +86,8 @@ _SLACK_VARS = (
 
 @dataclass(frozen=True)
 class JobSettings:
-    """Schedules and limits of the weekly retrain and the reps' digest (5-field crontab)."""
+    """Schedules and limits of the weekly retrain, the reps' digest and the sync (5-field
+    crontab)."""
 
     retrain_cron: str = "0 2 * * mon"
     digest_cron: str = "0 8 * * mon"  # evaluated in each rep's own time zone
@@ -101,6 +102,9 @@ class JobSettings:
     digest_workers: int = 4  # reps sent to at once (Slack and database round trips overlap)
     run_scheduler: bool = True  # `recbot serve` starts the scheduler too
     retrain_command: str = ""  # instead of `recbot train` (e.g. a container); shell-quoted
+    sync_cron: str = ""  # its own schedule for `recbot sync` (else only before each retrain)
+    sync_timeout_s: int = 2 * 3600
+    sync_grace_s: int = 6 * 3600  # a sync missed by less than this still runs (once)
 
     @classmethod
     def from_env(cls) -> JobSettings:
@@ -128,6 +132,10 @@ class JobSettings:
             digest_workers=int_value("DIGEST_WORKERS", env["DIGEST_WORKERS"], 4, 1, 32),
             run_scheduler=not env["SCHEDULER"] or bool_value("SCHEDULER", env["SCHEDULER"]),
             retrain_command=env["RETRAIN_COMMAND"],
+            sync_cron=cron_value("SYNC_CRON", env["SYNC_CRON"], "0 5 * * *")
+            if env["SYNC_CRON"]
+            else "",
+            sync_timeout_s=int_value("SYNC_TIMEOUT", env["SYNC_TIMEOUT"], 2 * 3600, 10, 24 * 3600),
         )
 
 
@@ -143,6 +151,8 @@ _JOB_VARS = (
     "SCHEDULER",
     "RETRAIN_COMMAND",
     "DIGEST_WORKERS",
+    "SYNC_CRON",
+    "SYNC_TIMEOUT",
 )
 
 

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
+from bot.settings import SLACK_VARS
 from tests.bot import fixtures
 from tests.bot.conftest import SECRET
 from tests.bot.doubles import section_titles
@@ -24,17 +25,6 @@ from tests.slack_standin import BOT_TOKEN, SlackStandIn
 
 REPO = Path(__file__).resolve().parents[2]
 RECBOT = str(Path(sys.executable).with_name("recbot"))
-SLACK_VARS = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_API_URL",
-    "PORT",
-    "RESTRICT_TO_ASSIGNED",
-    "ADMIN_USER_IDS",
-    "WEB_CONCURRENCY",
-    "WEB_THREADS",
-)
 
 
 def clean_env(**values: str) -> dict[str, str]:

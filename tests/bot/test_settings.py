@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import DEFAULT_SLACK_API_URL, SlackSettings
+from bot.settings import DEFAULT_SLACK_API_URL, SLACK_VARS, SlackSettings
 from core.errors import RecbotError
-
-VARS = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_API_URL",
-    "PORT",
-    "RESTRICT_TO_ASSIGNED",
-    "ADMIN_USER_IDS",
-    "WEB_CONCURRENCY",
-    "WEB_THREADS",
-)
 
 
 @pytest.fixture(autouse=True)
 def clean(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:
     monkeypatch.chdir(tmp_path)
-    for key in VARS:
+    for key in SLACK_VARS:
         monkeypatch.delenv(key, raising=False)
     return monkeypatch
 
