@@ -5,24 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import RecbotError
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL, what: str = "DATABASE_URL", **kwargs: Any) -> Engine:
     """Engine for `url`; SQLite gets foreign keys, WAL and a busy timeout.
 
-    A malformed URL or a missing driver is one RecbotError line, never with the password.
+    A malformed URL or a missing driver is one RecbotError line naming `what` (the setting or
+    the source the URL comes from), never with the password.
     """
     try:
         parsed = make_url(url)
         _ = parsed.port  # a non-numeric port fails here, not at the first connection
     except (ArgumentError, ValueError):
         raise RecbotError(
-            f"DATABASE_URL is not a valid database URL: {redact(url)!r} "
+            f"{what} is not a valid database URL: {redact(str(url))!r} "
             "(expected e.g. postgresql://user:password@host:5432/dbname)"
         ) from None
     if parsed.drivername == "postgresql":
@@ -35,12 +36,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             return engine
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
     except (NoSuchModuleError, ArgumentError) as exc:
-        raise RecbotError(f"unsupported DATABASE_URL {shown}: {exc}") from None
+        raise RecbotError(f"unsupported {what} {shown}: {exc}") from None
     except ImportError as exc:
         raise RecbotError(
-            f"DATABASE_URL {shown} needs the Python driver {exc.name or 'for that database'!r}, "
-            "which is not installed (see the README: PostgreSQL uses psycopg, MySQL/MariaDB "
-            "pymysql: mysql+pymysql://…)"
+            f"{what} {shown} needs the Python driver {exc.name or 'for that database'!r}, "
+            "which is not installed (pip install it into recbot's environment; PostgreSQL uses "
+            "psycopg, MySQL/MariaDB pymysql: mysql+pymysql://…)"
         ) from None
 
 

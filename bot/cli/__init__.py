@@ -64,6 +64,7 @@ def _register() -> None:
         model_commands,
         serve_command,
         serving_commands,
+        sync_command,
     )
 
     for module in (
@@ -75,6 +76,7 @@ def _register() -> None:
         serving_commands,
         serve_command,
         job_commands,
+        sync_command,
     ):
         module.register(cli)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, select, update
 
 from bot.jobs import claims
-from bot.jobs.child import launch_command
+from bot.jobs.child import launch_command, stop_group
 from bot.jobs.schedule import last_occurrence, naive_utc, period_key, utcnow
 from bot.settings import JobSettings
 from db.models import ModelVersion
@@ -204,17 +203,7 @@ class RetrainJob:
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM the child's process group, then SIGKILL it if it lingers."""
-    for sig, grace in ((signal.SIGTERM, TERM_GRACE_S), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    stop_group(proc, TERM_GRACE_S)
 
 
 def _thread_env() -> dict[str, str]:

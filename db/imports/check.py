@@ -12,7 +12,7 @@ import pandas as pd
 
 from core.env import user_ids_value
 from core.errors import RecbotError
-from db.imports.report import Rejection
+from db.imports.report import Label, Rejection
 from db.models import Base, Customer, Product, SalesRep, Transaction
 
 
@@ -323,11 +323,11 @@ def _is_slack_user_id(value: str) -> bool:
 
 
 def drop_shared_slack_ids(
-    valid: list[tuple[int, dict]],
-) -> tuple[list[tuple[int, dict]], list[Rejection]]:
+    valid: list[tuple[Label, dict]],
+) -> tuple[list[tuple[Label, dict]], list[Rejection]]:
     """The rep rows whose Slack id no earlier line gives to another rep (another e-mail), and
     rejections for the others."""
-    first: dict[str, tuple[int, str]] = {}  # Slack id -> (line, e-mail) of its first line
+    first: dict[str, tuple[Label, str]] = {}  # Slack id -> (line, e-mail) of its first line
     kept, rejections = [], []
     for line, row in valid:
         slack_user_id = row.get("slack_user_id")

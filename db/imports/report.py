@@ -8,8 +8,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from core.errors import RecbotError
+
+# What names a rejected row: its line number in a file, or its key in a sync source.
+Label = TypeVar("Label", int, str)
 
 
 @dataclass(frozen=True)

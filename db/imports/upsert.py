@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from db.imports.report import Rejection, UpsertReport
+from db.imports.report import Label, Rejection, UpsertReport
 from db.imports.write import in_batches, load_ids, table_of
 from db.models import Customer, Product, RepAssignment, SalesRep
 
@@ -74,8 +74,8 @@ def drop_unknown_customers(
 
 
 def drop_taken_slack_ids(
-    conn: Connection, valid: list[tuple[int, dict]], report: UpsertReport
-) -> list[tuple[int, dict]]:
+    conn: Connection, valid: list[tuple[Label, dict]], report: UpsertReport
+) -> list[tuple[Label, dict]]:
     """The rep rows whose Slack id no other rep (another e-mail) has in the database; the others
     become rejections."""
     wanted = sorted({row["slack_user_id"] for _, row in valid if row.get("slack_user_id")})

@@ -1,0 +1,160 @@
+"""A chunk of a source's transaction rows, made ready for the import's checks.
+
+Database drivers give ints, Decimals, datetimes and bytes; the checks of `recbot import` read
+text. Each column is turned into text once per distinct value (ids, quantities and dates repeat),
+so the same rules and messages apply to a synced row as to a line of a CSV file. A row is named
+by its line id (or, without one, by its position in the query's result).
+
+Cancelled lines (a true `cancelled` column, or a quantity of zero) are set apart: they are not
+purchases to check but line ids whose earlier rows are to be removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import RecbotError
+from db.imports.check import TRANSACTION_LENGTHS, control_character
+from db.imports.report import Rejection
+
+REQUIRED = ("line_id", "customer_id", "product_id", "quantity", "occurred_at")
+OPTIONAL = ("amount", "customer_name", "product_name", "cancelled")
+_TRUE = frozenset({"1", "true", "t", "yes", "y"})
+LABEL = "_label"
+
+
+@dataclass
+class SourceChunk:
+    lines: pd.DataFrame  # text columns as the checks read them, plus LABEL
+    cancelled: list[str]  # line ids of cancelled lines
+    rejections: list[Rejection] = field(default_factory=list)  # cancelled lines without an id
+    watermark: datetime | None = None  # the latest watermark among the rows
+
+
+def prepare_chunk(
+    rows: Sequence[Sequence[Any]], columns: list[str], watermark: str, first_row: int
+) -> SourceChunk:
+    """Text columns, labels, cancelled lines and the latest watermark of one chunk."""
+    by_column = dict(zip(columns, zip(*rows, strict=True), strict=True)) if rows else {}
+    size = len(rows)
+    texts = {
+        column: as_text(by_column[column])
+        for column in (*REQUIRED, *OPTIONAL)
+        if column in by_column and column != "cancelled"
+    }
+    line_ids = _stripped(texts["line_id"])
+    labels = line_ids.copy()
+    for position in np.flatnonzero(pd.isna(line_ids)):
+        labels[position] = f"row {first_row + position}"
+    cancelled = _is_zero(texts["quantity"])
+    if "cancelled" in by_column:
+        cancelled |= np.fromiter(
+            (_truthy(value) for value in by_column["cancelled"]), dtype=bool, count=size
+        )
+    lines = pd.DataFrame(texts)
+    lines[LABEL] = labels
+    chunk = SourceChunk(lines[~cancelled].reset_index(drop=True), [])
+    for label, line_id in zip(labels[cancelled], line_ids[cancelled], strict=True):
+        reason = _line_id_problem(line_id)
+        if reason:
+            chunk.rejections.append(Rejection(label, reason))
+        else:
+            chunk.cancelled.append(line_id)
+    chunk.watermark = latest(by_column.get(watermark, ()), watermark)
+    return chunk
+
+
+def as_text(values: Sequence[Any]) -> np.ndarray:
+    """Each value as the text a CSV file would hold (None stays None), once per distinct value."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    codes, distinct = pd.factorize(array)
+    if len(distinct) == 0:
+        return np.full(len(array), None, dtype=object)
+    out = np.array([_text(value) for value in distinct], dtype=object)[codes]
+    out[codes < 0] = None
+    return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, datetime | date):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, bool):
+        return str(int(value))
+    return str(value)
+
+
+def _stripped(texts: np.ndarray) -> np.ndarray:
+    out = np.array([t.strip() if isinstance(t, str) else None for t in texts], dtype=object)
+    out[out == ""] = None
+    return out
+
+
+def _is_zero(texts: np.ndarray) -> np.ndarray:
+    numbers = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(dtype=float)
+    return numbers == 0
+
+
+def _truthy(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bytes | bytearray):  # MySQL BIT(1)
+        return any(value)
+    if isinstance(value, str):
+        return value.strip().lower() in _TRUE
+    return bool(value)
+
+
+def _line_id_problem(line_id: str | None) -> str | None:
+    """The checks' reasons for a line id, for cancelled lines (which skip the other checks)."""
+    if line_id is None:
+        return "missing line_id"
+    if len(line_id) > TRANSACTION_LENGTHS["line_id"]:
+        return f"line_id longer than {TRANSACTION_LENGTHS['line_id']} characters"
+    character = control_character(line_id)
+    if character is not None:
+        return f"line_id contains a control character (U+{ord(character):04X})"
+    return None
+
+
+def latest(values: Sequence[Any], column: str) -> datetime | None:
+    """The latest of a watermark column's values (naive UTC), None when all are empty."""
+    present = [value for value in values if value is not None]
+    if not present:
+        return None
+    try:
+        return moment(max(present))
+    except TypeError:
+        raise RecbotError(
+            f"the watermark column {column} mixes kinds of values; it must be a date/time"
+        ) from None
+
+
+def moment(value: Any) -> datetime:
+    """A watermark value as a naive UTC datetime (how the store keeps times)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            return moment(datetime.fromisoformat(value.strip()))
+        except ValueError:
+            pass
+    raise RecbotError(
+        f"the watermark column holds {type(value).__name__} values such as {str(value)[:40]!r}; "
+        "it must be a date/time (or ISO 8601 text)"
+    )

@@ -1,0 +1,162 @@
+"""Reading a source database: connect, run one query, stream its rows in chunks.
+
+Rows come through a server-side cursor (`stream_results`), so memory holds one chunk whatever
+the result's size. Every failure — no driver, a bad URL, the server unreachable, a refused
+login, a query that fails or lacks a column, the connection lost mid-read — is one RecbotError
+naming the source and what to fix, and never shows the password.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from core.errors import RecbotError
+from db.session import make_engine, redact
+from db.sync.config import Source
+
+EARLIEST = datetime(1900, 1, 1)  # `:since` for a full run of a query that names it
+_SINCE = re.compile(r"(?<![:\w]):since\b")
+_LOGIN_REFUSED = re.compile(
+    r"access denied|password authentication failed|authentication failed|login failed|"
+    r"\b1045\b|\b28P01\b",
+    re.IGNORECASE,
+)
+
+
+def source_engine(source: Source) -> Engine:
+    """An engine for the source (nothing connects yet)."""
+    try:
+        url = make_url(source.url)
+    except (ArgumentError, ValueError):
+        raise RecbotError(
+            f"source {source.name}: `url` is not a valid database URL: {redact(source.url)!r} "
+            "(expected e.g. mysql+pymysql://user@host:3306/dbname)"
+        ) from None
+    if source.password is not None:
+        url = url.set(password=source.password)
+    engine = make_engine(url, what=f"source {source.name}: url")
+    if engine.dialect.name in ("mysql", "mariadb"):
+        event.listen(engine, "connect", _mysql_session)
+    return engine
+
+
+def _mysql_session(dbapi_connection: Any, _record: object) -> None:
+    """TIMESTAMP columns in UTC, and no server-side timeout while this side writes a chunk."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET time_zone = '+00:00', net_write_timeout = 3600")
+
+
+@contextmanager
+def connected(source: Source, engine: Engine) -> Iterator[Connection]:
+    """A connection to the source; a failure to connect is one line."""
+    try:
+        conn = engine.connect()
+    except DBAPIError as exc:
+        raise RecbotError(_connect_failure(source, exc)) from None
+    try:
+        yield conn
+    finally:
+        with suppress(DBAPIError):  # the connection is already gone; its failure was reported
+            conn.close()
+
+
+def _connect_failure(source: Source, exc: DBAPIError) -> str:
+    said = _first_line(exc, source)
+    if _LOGIN_REFUSED.search(said):
+        return (
+            f"source {source.name}: the database refused the login ({said}); check the user "
+            f"and password in its url or `password:` in the sources file"
+        )
+    return (
+        f"source {source.name}: cannot connect to {source.shown_url} ({said}); is the database "
+        "running and reachable from here?"
+    )
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query's result: its columns (lower-case) and the rows, chunk by chunk."""
+
+    columns: list[str]
+    chunks: Iterator[Sequence[Sequence[Any]]]
+
+
+def run_query(
+    conn: Connection,
+    source: Source,
+    kind: str,
+    required: Sequence[str],
+    since: datetime | None = None,
+    watermark: str | None = None,
+) -> Query:
+    """Start the `kind` query, streaming; rows with `watermark` >= `since` when both are given.
+
+    A query that names `:since` gets it bound (the epoch-ish EARLIEST on a full run); any
+    other is wrapped as SELECT * FROM (query) WHERE watermark >= :since.
+    """
+    sql, params = source.queries[kind], {}
+    if _SINCE.search(sql):
+        params["since"] = since or EARLIEST
+    elif since is not None and watermark is not None:
+        column = conn.dialect.identifier_preparer.quote(watermark)
+        sql = f"SELECT * FROM ({sql}) AS recbot_source WHERE recbot_source.{column} >= :since"
+        params["since"] = since
+    streaming = conn.execution_options(stream_results=True, yield_per=source.chunk_rows)
+    try:
+        result = streaming.execute(text(sql), params)
+    except DBAPIError as exc:
+        raise RecbotError(
+            f"source {source.name}: the {kind} query failed ({_first_line(exc, source)}); fix it "
+            "in the sources file"
+        ) from None
+    names = result.keys()  # a result iterates over rows, not names
+    columns = [str(name).lower() for name in names]
+    missing = [column for column in required if column not in columns]
+    if missing:
+        result.close()
+        raise RecbotError(
+            f"source {source.name}: the {kind} query returns no column {', '.join(missing)} "
+            f"(it returns: {', '.join(columns) or 'nothing'}); name them with AS in the query"
+        )
+    return Query(columns, _chunks(result.partitions(), source, kind))
+
+
+def _chunks(
+    partitions: Iterator[Sequence[Sequence[Any]]], source: Source, kind: str
+) -> Iterator[Sequence[Sequence[Any]]]:
+    read = 0
+    try:
+        for rows in partitions:
+            read += len(rows)
+            yield rows
+    except DBAPIError as exc:
+        raise RecbotError(
+            f"source {source.name}: reading the {kind} query failed after {read:,} rows "
+            f"({_first_line(exc, source)}); nothing was written"
+        ) from None
+
+
+def _first_line(exc: DBAPIError, source: Source) -> str:
+    text_ = str(exc.orig) if exc.orig is not None else str(exc)
+    line = (text_.strip().splitlines() or ["unknown error"])[0][:300]
+    for secret in _secrets(source):
+        line = line.replace(secret, "***")
+    return line
+
+
+def _secrets(source: Source) -> list[str]:
+    secrets = [source.password] if source.password else []
+    try:
+        in_url = make_url(source.url).password
+    except (ArgumentError, ValueError):
+        in_url = None
+    return secrets + ([str(in_url)] if in_url else [])
