@@ -127,7 +127,7 @@ def run_query(
             f"source {source.name}: the {kind} query returns no column {', '.join(missing)} "
             f"(it returns: {', '.join(columns) or 'nothing'}); name them with AS in the query"
         )
-    return Query(columns, _chunks(result.partitions(), source, kind))
+    return Query(columns, _chunks(result.partitions(source.chunk_rows), source, kind))
 
 
 def _chunks(
