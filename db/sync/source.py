@@ -103,20 +103,24 @@ def run_query(
     A query that names `:since` gets it bound (the epoch-ish EARLIEST on a full run); any
     other is wrapped as SELECT * FROM (query) WHERE watermark >= :since.
     """
-    sql, params = source.queries[kind], {}
+    sql, params, hint = source.queries[kind], {}, ""
     if _SINCE.search(sql):
         params["since"] = since or EARLIEST
     elif since is not None and watermark is not None:
         column = conn.dialect.identifier_preparer.quote(watermark)
         sql = f"SELECT * FROM ({sql}) AS recbot_source WHERE recbot_source.{column} >= :since"
         params["since"] = since
+        hint = (
+            f" (an incremental run reads SELECT * FROM (query) WHERE {watermark} >= :since: "
+            f"does the query return the watermark column {watermark}?)"
+        )
     streaming = conn.execution_options(stream_results=True, yield_per=source.chunk_rows)
     try:
         result = streaming.execute(text(sql), params)
     except DBAPIError as exc:
         raise RecbotError(
             f"source {source.name}: the {kind} query failed ({_first_line(exc, source)}); fix it "
-            "in the sources file"
+            f"in the sources file{hint}"
         ) from None
     names = result.keys()  # a result iterates over rows, not names
     columns = [str(name).lower() for name in names]
