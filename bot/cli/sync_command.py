@@ -13,7 +13,7 @@ from tqdm import tqdm
 from bot.cli.context import CliContext, pass_context
 from bot.jobs import claims
 from bot.jobs.schedule import naive_utc
-from bot.jobs.sync import JOB, heartbeating
+from bot.jobs.sync import JOB, another_running, heartbeating
 from core.errors import RecbotError
 from db.settings import SyncSettings
 
@@ -77,9 +77,11 @@ def sync(
         failed, _ = _sync_all(engine, sources, options, job_run)
     else:
         now = naive_utc(datetime.now(UTC))
-        claim = claims.claim_run(
-            engine, JOB, f"manual-{now:%Y-%m-%dT%H:%M:%S.%f}", now, claims.owner_id()
-        )
+        claim = None
+        if not another_running(engine, now):
+            claim = claims.claim_run(
+                engine, JOB, f"manual-{now:%Y-%m-%dT%H:%M:%S.%f}", now, claims.owner_id()
+            )
         if claim is None:
             raise RecbotError("another sync is running; nothing done (try again once it has ended)")
         outcome = "failed"

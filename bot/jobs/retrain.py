@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select, update
@@ -23,6 +23,7 @@ from sqlalchemy import Engine, func, select, update
 from bot.jobs import claims
 from bot.jobs.child import launch_command, stop_group
 from bot.jobs.schedule import last_occurrence, naive_utc, period_key, utcnow
+from bot.jobs.sync import SyncJob, SyncOutcome
 from bot.settings import JobSettings
 from db.models import ModelVersion
 
@@ -48,10 +49,12 @@ class RetrainOutcome:
     outcome: str  # promoted | candidate | rejected | failed | skipped
     detail: str
     version_id: int | None = None
+    sync_note: str = ""  # what the sync before it did, when sources are configured
 
     def line(self) -> str:
         version = f" version {self.version_id}" if self.version_id else ""
-        return f"Weekly retrain{version}: {self.outcome.upper()}: {self.detail}"
+        note = f" ({self.sync_note})" if self.sync_note else ""
+        return f"Weekly retrain{version}: {self.outcome.upper()}: {self.detail}{note}"
 
 
 class RetrainJob:
@@ -63,8 +66,10 @@ class RetrainJob:
         notify: Callable[[str], None] | None = None,
         owner: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        sync: SyncJob | None = None,
     ) -> None:
         self.engine, self.settings = engine, settings
+        self.sync = sync  # run first, when a sources file is configured
         configured = shlex.split(settings.retrain_command) if settings.retrain_command else None
         self.command = list(command or configured or train_command())
         self.notify = notify
@@ -95,14 +100,16 @@ class RetrainJob:
         run = claims.claim_run(self.engine, JOB, period, stamp, self.owner)
         if run is None:
             return RetrainOutcome("skipped", "another process ran or is running this retrain")
+        sync_note = self._sync_first(run)
         try:
             result = self._train(run)
         except Exception as exc:  # spawning failed, the database went away, …
             result = RetrainOutcome("failed", f"{type(exc).__name__}: {exc}")
+        result = replace(result, sync_note=sync_note)
         status = "failed" if result.outcome == "failed" else "succeeded"
         if self._stopping:  # a shutdown, not a verdict: the next start may run this period
             status = "abandoned"
-        detail = result.detail
+        detail = result.detail + (f" ({sync_note})" if sync_note else "")
         if self.notify and self.settings.admin_channel:
             try:
                 self.notify(result.line())
@@ -119,6 +126,22 @@ class RetrainJob:
         )
         log.info("%s", result.line())
         return result
+
+    def _sync_first(self, run: claims.RunClaim) -> str:
+        """Pull the sources before training; a failed sync is reported, and training goes on
+        with what the store has."""
+        if self.sync is None or not self.sync.configured:
+            return ""
+        try:
+            synced = self.sync.run(period=f"retrain-{run.period}", announce=False, keep_alive=[run])
+        except Exception as exc:
+            synced = SyncOutcome("failed", f"{type(exc).__name__}: {exc}")
+        if synced.outcome == "synced":
+            return f"synced first: {synced.detail}"
+        return (
+            f"sync {synced.outcome.upper()}: {synced.detail}; trained on the data already in "
+            "the store"
+        )
 
     def _train(self, run: claims.RunClaim) -> RetrainOutcome:
         before = self._newest_version()

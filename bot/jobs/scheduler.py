@@ -1,4 +1,5 @@
-"""APScheduler 3 set-up: the retrain on RETRAIN_CRON, the digest checked every few minutes.
+"""APScheduler 3 set-up: the retrain on RETRAIN_CRON, the digest checked every few minutes, and
+the sync on SYNC_CRON when set (it also runs before each retrain when sources are configured).
 
 The scheduler only says *when to look*; the database says *what to do*. Each tick asks for the
 latest due occurrence and claims it (bot.jobs.claims), so a restart catches up on a missed run
@@ -23,24 +24,34 @@ from bot.jobs.digest import DigestJob, DigestReport
 from bot.jobs.pacing import Pacer
 from bot.jobs.retrain import RetrainJob, RetrainOutcome
 from bot.jobs.schedule import utcnow
+from bot.jobs.sync import SyncJob, SyncOutcome
 from bot.settings import JobSettings, SlackSettings
 from bot.slack_client import make_client
+from db.settings import SyncSettings
 
 log = logging.getLogger(__name__)
 DIGEST_TICK = "*/5 * * * *"
-RETRAIN_ID, DIGEST_ID = "retrain", "digest"
+RETRAIN_ID, DIGEST_ID, SYNC_ID = "retrain", "digest", "sync"
 
 
 @dataclass
 class Jobs:
     retrain: RetrainJob
     digest: DigestJob
+    sync: SyncJob
 
     def retrain_tick(self) -> RetrainOutcome | None:
         try:
             return self.retrain.run()
         except Exception:  # keep the scheduler alive; the next tick tries again
             log.exception("retrain tick failed")
+            return None
+
+    def sync_tick(self) -> SyncOutcome | None:
+        try:
+            return self.sync.run()
+        except Exception:
+            log.exception("sync tick failed")
             return None
 
     def digest_tick(self) -> DigestReport | None:
@@ -60,17 +71,20 @@ def build_jobs(
     slack: SlackSettings,
     clock: Callable[[], datetime] = utcnow,
     pacer: Pacer | None = None,
+    sources: SyncSettings | None = None,
 ) -> Jobs:
-    """The two jobs over one engine and one Slack client (None without SLACK_BOT_TOKEN)."""
+    """The jobs over one engine and one Slack client (None without SLACK_BOT_TOKEN)."""
     client = make_client(slack.bot_token, slack.api_url, retries=3) if slack.bot_token else None
 
     def notify(text: str) -> None:
         if client is not None:
             client.chat_postMessage(channel=settings.admin_channel, text=text)
 
+    sync = SyncJob(engine, settings, sources or SyncSettings.from_env(), notify=notify, clock=clock)
     return Jobs(
-        RetrainJob(engine, settings, notify=notify, clock=clock),
+        RetrainJob(engine, settings, notify=notify, clock=clock, sync=sync),
         DigestJob(engine, settings, client, pacer, clock=clock),
+        sync,
     )
 
 
@@ -101,6 +115,15 @@ def build_scheduler(jobs: Jobs, settings: JobSettings, blocking: bool = False) -
     # One tick of each at start-up: runs a retrain or digest missed while nothing was running.
     scheduler.add_job(jobs.retrain_tick, id="retrain-catch-up", name="retrain catch-up")
     scheduler.add_job(jobs.digest_tick, id="digest-catch-up", name="digest catch-up")
+    if settings.sync_cron:
+        scheduler.add_job(
+            jobs.sync_tick,
+            CronTrigger.from_crontab(settings.sync_cron, timezone=settings.scheduler_tz),
+            id=SYNC_ID,
+            name="sync",
+            misfire_grace_time=settings.sync_grace_s,
+        )
+        scheduler.add_job(jobs.sync_tick, id="sync-catch-up", name="sync catch-up")
     return scheduler
 
 

@@ -38,6 +38,7 @@ def run_forever() -> None:
     def stop(_signum: int, _frame: object) -> None:
         log.info("scheduler stopping")
         jobs.retrain.stop()
+        jobs.sync.stop()
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
