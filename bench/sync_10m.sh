@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Sync benchmark: order lines from an ERP-like MariaDB database into PostgreSQL with `recbot sync`.
+# Usage: bash bench/sync_10m.sh [--rows N] [--new N]   (defaults: 10000000 lines, 100000 new)
+#
+# 1. `recbot generate --profile b2b --rows N` writes the lines (CSV), loaded into MariaDB
+#    (database recbot_bench_erp: order_lines, accounts, items) with LOAD DATA LOCAL INFILE.
+# 2. The floor: the MariaDB client's own export of the transactions query (mariadb -B > /dev/null).
+# 3. A full `recbot sync` into a fresh PostgreSQL database recbot_bench_sync.
+# 4. NEW more lines in MariaDB, then an incremental `recbot sync` onto the N-line store.
+# Steps 2-4 run under /usr/bin/time -v: wall seconds and peak RSS. Run it alone on the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=10000000
+NEW=100000
+while [ $# -gt 0 ]; do
+  case $1 in
+    --rows) ROWS=$2; shift 2 ;;
+    --new) NEW=$2; shift 2 ;;
+    *) echo "usage: bash bench/sync_10m.sh [--rows N] [--new N]" >&2; exit 2 ;;
+  esac
+done
+MARIA="mariadb -h 127.0.0.1 -u root"
+ERP_DB=recbot_bench_erp
+PG_ADMIN=${PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}
+PG_DB=recbot_bench_sync
+RECBOT=.venv/bin/recbot
+OUT=bench/out
+mkdir -p "$OUT"
+CSV="$OUT/b2b_${ROWS}.csv"
+[ -f "$CSV" ] || "$RECBOT" generate --profile b2b --rows "$ROWS" --out "$CSV" >/dev/null
+CUSTOMERS="${CSV%.csv}.customers.csv"
+PRODUCTS="${CSV%.csv}.products.csv"
+echo "lines: $CSV ($(du -h "$CSV" | cut -f1), $ROWS rows)"
+
+QUERY="SELECT ol.line_id, ol.acct_no AS customer_id, a.acct_name AS customer_name,
+  ol.sku AS product_id, i.descr AS product_name, ol.qty AS quantity, ol.amount,
+  ol.occurred_at, ol.updated_at
+FROM order_lines ol JOIN accounts a ON a.acct_no = ol.acct_no JOIN items i ON i.sku = ol.sku"
+
+echo "loading MariaDB ($ERP_DB) …"
+$MARIA -e "DROP DATABASE IF EXISTS $ERP_DB; CREATE DATABASE $ERP_DB"
+$MARIA --local-infile=1 "$ERP_DB" <<SQL
+CREATE TABLE accounts (acct_no VARCHAR(16) PRIMARY KEY, acct_name VARCHAR(128),
+  industry VARCHAR(64), sales_region VARCHAR(64));
+CREATE TABLE items (sku VARCHAR(16) PRIMARY KEY, descr VARCHAR(128), product_group VARCHAR(64));
+CREATE TABLE order_lines (line_id BIGINT AUTO_INCREMENT PRIMARY KEY, acct_no VARCHAR(16),
+  sku VARCHAR(16), qty DECIMAL(12,3), amount DECIMAL(14,2), occurred_at DATETIME,
+  updated_at DATETIME);
+LOAD DATA LOCAL INFILE '$CUSTOMERS' INTO TABLE accounts FIELDS TERMINATED BY ','
+  OPTIONALLY ENCLOSED BY '"' IGNORE 1 LINES;
+LOAD DATA LOCAL INFILE '$PRODUCTS' INTO TABLE items FIELDS TERMINATED BY ','
+  OPTIONALLY ENCLOSED BY '"' IGNORE 1 LINES;
+LOAD DATA LOCAL INFILE '$CSV' INTO TABLE order_lines FIELDS TERMINATED BY ','
+  OPTIONALLY ENCLOSED BY '"' IGNORE 1 LINES
+  (acct_no, sku, qty, occurred_at, @customer_name, @product_name, @amount)
+  SET amount = NULLIF(@amount, ''), updated_at = occurred_at;
+ALTER TABLE order_lines ADD INDEX ix_order_lines_updated_at (updated_at);
+SQL
+
+SOURCES="$OUT/sync_sources.yml"
+{
+  echo "sources:"
+  echo "  erp:"
+  echo "    url: mysql+pymysql://root@127.0.0.1:3306/$ERP_DB"
+  echo "    watermark: updated_at"
+  echo "    transactions: |"
+  echo "$QUERY" | sed 's/^/      /'
+} >"$SOURCES"
+
+timed() {  # label, command...: prints wall seconds and peak RSS of the command
+  local label=$1 log
+  shift
+  log=$(mktemp)
+  /usr/bin/time -v "$@" >"$OUT/sync_last_output.txt" 2>"$log" || { cat "$log" >&2; exit 1; }
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$log")
+  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
+  echo "$label wall_s=$wall peak_rss_mb=$rss"
+  rm -f "$log"
+}
+
+{
+  timed "floor-mariadb-client-export rows=$ROWS" $MARIA -B -e "$QUERY" "$ERP_DB"
+
+  psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB"
+  export DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$PG_DB"
+  export SOURCES_FILE="$SOURCES"
+  "$RECBOT" db upgrade >/dev/null
+  timed "full-sync rows=$ROWS" "$RECBOT" sync --full
+  cat "$OUT/sync_last_output.txt"
+
+  # NEW lines entered after the last run: copies of the last lines, dated an hour after the
+  # latest change.
+  $MARIA "$ERP_DB" -e "SET @latest = (SELECT MAX(updated_at) FROM order_lines);
+    INSERT INTO order_lines (acct_no, sku, qty, amount, occurred_at, updated_at)
+    SELECT acct_no, sku, qty, amount, @latest + INTERVAL 1 HOUR, @latest + INTERVAL 1 HOUR
+    FROM order_lines ORDER BY line_id DESC LIMIT $NEW"
+  timed "incremental-sync new=$NEW onto=$ROWS" "$RECBOT" sync
+  cat "$OUT/sync_last_output.txt"
+} | tee "$OUT/sync_runs.txt"
