@@ -12,14 +12,16 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import blocks
+from bot import blocks, home_blocks
 from bot.blocks import Answer, Reply
 from bot.deps import Deps
+from bot.home_blocks import DigestState
 from bot.jobs.schedule import utcnow
 from bot.jobs.status import job_settings, overview, slack_lines
 from bot.mrkdwn import escape
 from bot.parsing import MAX_N, MAX_TEXT, DigestChoice, Request, parse
-from db import customer_search, job_queries, queries, serving
+from bot.status_blocks import status_reply
+from db import attention, customer_search, job_queries, queries, serving
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -86,7 +88,7 @@ def _status(deps: Deps) -> Reply:
     """The live model and the next retrain, then the jobs' schedules and last outcomes."""
     with deps.connect() as conn:
         model = serving.live_model(conn)
-        return blocks.status_reply(model, deps.next_retrain(), _job_lines(conn))
+        return status_reply(model, deps.next_retrain(), _job_lines(conn))
 
 
 def _job_lines(conn: Connection) -> list[str]:
@@ -178,7 +180,7 @@ def answer_for(
         return blocks.message("That customer no longer exists.")
     model = deps.live_model(conn)
     if model is None:
-        return blocks.status_reply(None, None)
+        return blocks.no_model_reply()
     n = max(1, min(n, MAX_N))
     answer = Answer.of(serving.served(conn, model, customer, n, deps.now()), n, new_only, note)
     return blocks.answer_reply(answer, interactive=interactive, shared_by=shared_by)
@@ -234,11 +236,20 @@ def home_view(deps: Deps, user_id: str, max_accounts: int = 25) -> dict:
     """The App Home tab; a database outage shows the 'unavailable' text there."""
     try:
         with deps.connect() as conn:
-            accounts = queries.rep_customers(conn, user_id)
+            customers = queries.rep_customers(conn, user_id)
             model = deps.live_model(conn)
-            shown = accounts[:max_accounts]
-            top = serving.top_picks_for(conn, model.id, [c.id for c in shown]) if model else {}
-            return blocks.home_view(shown, top, model, len(accounts))
+            accounts = (
+                attention.accounts_by_attention(conn, model, customers, deps.now())
+                if model is not None
+                else []
+            )
+            rep = queries.rep_for_slack_user(conn, user_id)
+            digest = DigestState(
+                linked=rep is not None,
+                opted_out=rep is not None and job_queries.opted_out(conn, rep.id),
+                schedule=job_settings().digest_cron,
+            )
+            return home_blocks.home_view(accounts[:max_accounts], model, len(customers), digest)
     except DB_FAULTS as exc:
         log.warning("database unavailable for App Home: %s", type(exc).__name__)
         return {"type": "home", "blocks": [blocks.message(blocks.UNAVAILABLE).blocks[0]]}

@@ -1,16 +1,31 @@
-"""Block Kit builders. They take plain data and return Slack JSON; every text is escaped here."""
+"""Block Kit builders for `/recommend` replies: the answer, help, choices, no-match, hidden.
+
+They take plain data and return Slack JSON; every text is escaped here. The status is built in
+bot/status_blocks.py, the App Home in bot/home_blocks.py, the digest in bot/jobs/digest_message.py.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from bot.mrkdwn import escape, mention, mrkdwn, plain
+from bot import wording
+from bot.block_kit import (
+    actions,
+    button,
+    context,
+    day,
+    divider,
+    header,
+    overflow,
+    section,
+    value,
+)
+from bot.mrkdwn import escape, mention
 from db.customer_search import Match
 from db.queries import CustomerRef
-from db.serving import AccountSummary, LiveModel, Pick, Served
+from db.reorder_timing import Timing
+from db.serving import AccountSummary, LiveModel, Pick, Section, Served
 
 COMMAND = "/recommend"
 UNAVAILABLE = "Recommendations are temporarily unavailable, try again in a minute."
@@ -18,9 +33,12 @@ UNAVAILABLE = "Recommendations are temporarily unavailable, try again in a minut
 # action_ids, shared with the listeners in bot/actions/
 PICK_CUSTOMER = "pick_customer"
 SHARE = "share_answer"
-VOTE_UP = "vote_up"
+FEEDBACK = "pick_feedback"  # the ⋯ menu beside each pick: 👍 / 👎
+VOTE_UP = "vote_up"  # the buttons of answers sent before the menu existed
 VOTE_DOWN = "vote_down"
 UNHIDE = "unhide_product"
+REORDER_TITLE = "Likely to reorder"
+NEW_TITLE = "New for this customer"
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,7 @@ class Answer:
     cold_start: bool = False
     cold_segment: str = ""
     note: str = ""
+    timing: Mapping[int, Timing] = field(default_factory=dict)
 
     @classmethod
     def of(cls, served: Served, n: int, new_only: bool, note: str = "") -> Answer:
@@ -61,43 +80,12 @@ class Answer:
             served.cold_start,
             served.cold_segment,
             note,
+            served.timing,
         )
 
 
-def value(**fields: object) -> str:
-    """A compact button value; listeners parse it back with bot.actions.values."""
-    return json.dumps(fields, separators=(",", ":"))
-
-
-def _section(md: str) -> dict:
-    return {"type": "section", "text": mrkdwn(md)}
-
-
-def _context(*lines: str) -> dict:
-    return {
-        "type": "context",
-        "elements": [mrkdwn(md) for md in lines if md],
-    }
-
-
-def _button(label: str, action_id: str, val: str, style: str | None = None) -> dict:
-    button = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": plain(label, 75), "emoji": True},
-        "action_id": action_id,
-        "value": val,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
-def _day(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d") if when else "unknown"
-
-
 def message(text: str) -> Reply:
-    return Reply(text, [_section(text)])
+    return Reply(text, [section(text)])
 
 
 def help_reply() -> Reply:
@@ -107,43 +95,21 @@ def help_reply() -> Reply:
         "partial names and small typos are fine)\n"
         f"• `{COMMAND} &lt;customer&gt; 10`: show up to 10 products per section\n"
         f"• `{COMMAND} &lt;customer&gt; new`: only products the account has never bought\n"
-        f"• `{COMMAND} status`: the model behind the answers\n"
+        f"• `{COMMAND} status`: the model behind the answers and the next retrain\n"
+        f"• `{COMMAND} digest off` / `digest on`: stop or restart your Monday digest\n"
         f"• `{COMMAND} help`: this message\n"
-        "Answers are visible only to you until you press *Share in channel*. "
-        "👎 a product to hide it for that account."
+        "Each product shows how strong the pick is, why, the account's usual order and one "
+        "next step. Answers are visible only to you until you press *Share in channel*. "
+        "Use ⋯ beside a product for 👍, or 👎 to hide it for that account."
     )
-    return Reply(f"How to use {COMMAND}", [_section(usage)])
+    return Reply(f"How to use {COMMAND}", [section(usage)])
 
 
-def status_reply(
-    model: LiveModel | None, next_retrain: datetime | None, job_lines: Sequence[str] = ()
-) -> Reply:
-    """The live model and the next retrain, then the jobs' lines (already mrkdwn) when given."""
-    reply = _model_status(model, next_retrain)
-    if not job_lines:
-        return reply
-    return Reply(reply.text, [*reply.blocks, _section("\n".join(job_lines))], reply.is_answer)
-
-
-def _model_status(model: LiveModel | None, next_retrain: datetime | None) -> Reply:
-    if model is None:
-        return message(
-            "No model is live yet, so there are no recommendations to show. "
-            "An admin can train one with `recbot train`."
-        )
-    metrics = " · ".join(
-        f"{escape(k)} {v:.3f}" if isinstance(v, int | float) else f"{escape(k)} {escape(v)}"
-        for k, v in sorted(model.metrics.items())
+def no_model_reply() -> Reply:
+    return message(
+        "No model is live yet, so there are no recommendations to show. "
+        "An admin can train one with `recbot train`."
     )
-    lines = [
-        f"*Live model:* v{model.id} ({escape(model.arch)})",
-        f"*Trained:* {_day(model.trained_at)} on data {_day(model.data_from)} to "
-        f"{_day(model.data_to)}",
-        f"*Promoted:* {_day(model.promoted_at)}",
-        f"*Holdout metrics:* {metrics or 'none recorded'}",
-        f"*Next scheduled retrain:* {_day(next_retrain) if next_retrain else 'not scheduled'}",
-    ]
-    return Reply(f"Live model v{model.id}", [_section("\n".join(lines))])
 
 
 def choices_reply(query: str, match: Match, n: int, new_only: bool) -> Reply:
@@ -157,10 +123,10 @@ def choices_reply(query: str, match: Match, n: int, new_only: bool) -> Reply:
     else:
         intro = f"Several customers match “{escape(query, 80)}”{more}. Which one?"
     buttons = [
-        _button(f"{c.name} ({c.external_id})", PICK_CUSTOMER, value(c=c.id, n=n, new=new_only))
+        button(f"{c.name} ({c.external_id})", PICK_CUSTOMER, value(c=c.id, n=n, new=new_only))
         for c in match.customers
     ]
-    return Reply(intro, [_section(intro), {"type": "actions", "elements": buttons}])
+    return Reply(intro, [section(intro), {"type": "actions", "elements": buttons}])
 
 
 def no_match_reply(query: str, closest: tuple[str, ...], restricted: bool) -> Reply:
@@ -175,26 +141,40 @@ def not_yours_reply() -> Reply:
     return message("That is not one of your accounts, so I can't show its recommendations.")
 
 
-def _pick_line(rank: int, pick: Pick) -> str:
-    return (
-        f"*{rank}. {escape(pick.name, 120)}* · score {pick.score:.2f}\n{escape(pick.reason, 250)}"
+def _pick_text(rank: int, pick: Pick, section_name: Section, answer: Answer) -> str:
+    """Name and strength, the reason, the account's usual order, one next step."""
+    title = f"*{rank}. {escape(pick.name, 120)}*"
+    label = wording.strength(pick.strength) if not answer.cold_start else ""
+    lines = [f"{title} · {label}" if label else title, escape(pick.reason, 250)]
+    timing = answer.timing.get(pick.product_id) if section_name == "reorder" else None
+    if timing is not None:
+        lines.append(wording.timing_line(timing))
+    lines.append(f"→ {wording.next_step(section_name, pick, timing, answer.cold_start)}")
+    return "\n".join(lines)
+
+
+def _feedback_menu(answer: Answer, pick: Pick) -> dict:
+    c, p, n, new = answer.customer.id, pick.product_id, answer.n, answer.new_only
+    return overflow(
+        FEEDBACK,
+        [
+            ("👍 Good pick", value(c=c, p=p, n=n, new=new, v=1)),
+            ("👎 Not for this account: hide it", value(c=c, p=p, n=n, new=new, v=-1)),
+        ],
     )
 
 
-def _pick_blocks(answer: Answer, picks: list[Pick], interactive: bool) -> list[dict]:
-    blocks = []
-    for rank, pick in enumerate(picks, 1):
-        blocks.append(_section(_pick_line(rank, pick)))
-        if interactive:
-            val = value(c=answer.customer.id, p=pick.product_id, n=answer.n, new=answer.new_only)
-            blocks.append(
-                {
-                    "type": "actions",
-                    "block_id": f"vote:{pick.product_id}",
-                    "elements": [_button("👍", VOTE_UP, val), _button("👎", VOTE_DOWN, val)],
-                }
-            )
-    return blocks
+def _pick_blocks(
+    answer: Answer, picks: list[Pick], section_name: Section, interactive: bool
+) -> list[dict]:
+    return [
+        section(
+            _pick_text(rank, pick, section_name, answer),
+            _feedback_menu(answer, pick) if interactive else None,
+            block_id=f"pick:{pick.product_id}" if interactive else "",
+        )
+        for rank, pick in enumerate(picks, 1)
+    ]
 
 
 def summary_line(customer: CustomerRef, summary: AccountSummary) -> str:
@@ -203,55 +183,52 @@ def summary_line(customer: CustomerRef, summary: AccountSummary) -> str:
     if summary.last_order is None:
         parts.append("no purchases yet")
     else:
-        parts.append(f"last order {_day(summary.last_order)}")
+        parts.append(f"last order {day(summary.last_order)}")
         amount = f" (${summary.amount_12m:,.0f})" if summary.amount_12m else ""
         parts.append(f"{summary.lines_12m} order lines{amount} in the last 12 months")
     return " · ".join(parts)
 
 
-def answer_reply(answer: Answer, interactive: bool = True, shared_by: str = "") -> Reply:
-    """The recommendation message; `interactive` adds the vote and share buttons."""
-    c = answer.customer
-    blocks: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": plain(c.name), "emoji": False}},
-        _context(summary_line(c, answer.summary), answer.note),  # one block: 50 is Slack's cap
-    ]
+def _sections(answer: Answer, interactive: bool) -> list[dict]:
     if answer.cold_start:
         seg = f" with {escape(answer.cold_segment, 60)} customers" if answer.cold_segment else ""
-        blocks += [
-            _section(f"*Popular{seg}: a starting list* (new account, no purchase history yet)")
+        title = f"*Popular{seg}: a starting list* (new account, no purchase history yet)"
+        return [
+            section(title),
+            *(_pick_blocks(answer, answer.new, "new", interactive) or [section("_Nothing yet._")]),
         ]
-        blocks += _pick_blocks(answer, answer.new, interactive) or [_section("_Nothing yet._")]
-    else:
-        if not answer.new_only:
-            blocks += [{"type": "divider"}, _section("*Likely to reorder*")]
-            blocks += _pick_blocks(answer, answer.reorder, interactive) or [
-                _section("_No reorders expected._")
-            ]
-        blocks += [{"type": "divider"}, _section("*New for this customer*")]
-        blocks += _pick_blocks(answer, answer.new, interactive) or [
-            _section("_No new products to suggest._")
+    out: list[dict] = []
+    if not answer.new_only:
+        out += [divider(), section(f"*{REORDER_TITLE}*")]
+        out += _pick_blocks(answer, answer.reorder, "reorder", interactive) or [
+            section("_No reorders expected._")
         ]
-    m = answer.model
-    footer = f"Model v{m.id} ({escape(m.arch)}) · trained {_day(m.trained_at)}"
+    out += [divider(), section(f"*{NEW_TITLE}*")]
+    out += _pick_blocks(answer, answer.new, "new", interactive) or [
+        section("_No new products to suggest._")
+    ]
+    return out
+
+
+def answer_reply(answer: Answer, interactive: bool = True, shared_by: str = "") -> Reply:
+    """The recommendation message; `interactive` adds the feedback menus and the share button."""
+    c, m = answer.customer, answer.model
+    footer = f"Model v{m.id} ({escape(m.arch)}) · trained {day(m.trained_at)}"
     if shared_by:
         footer += f" · shared by {mention(shared_by)}"
-    blocks += [{"type": "divider"}, _context(footer)]
+    legend = ""
+    if m.calibration is not None and not answer.cold_start:
+        legend = wording.strength_legend(m.calibration.horizon_weeks)
+    blocks: list[dict] = [
+        header(c.name),
+        context(summary_line(c, answer.summary), answer.note),  # one block: 50 is Slack's cap
+        *_sections(answer, interactive),
+        divider(),
+        context(footer, legend),
+    ]
     if interactive:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "share",
-                "elements": [
-                    _button(
-                        "Share in channel",
-                        SHARE,
-                        value(c=c.id, n=answer.n, new=answer.new_only),
-                        style="primary",
-                    )
-                ],
-            }
-        )
+        share = value(c=c.id, n=answer.n, new=answer.new_only)
+        blocks.append(actions("share", button("Share in channel", SHARE, share, style="primary")))
     label = "Starting list" if answer.cold_start else "Recommendations"
     return Reply(f"{label} for {escape(c.name, 150)}", blocks, is_answer=True)
 
@@ -260,55 +237,9 @@ def hidden_reply(customer: CustomerRef, hidden: list[tuple[int, str, list[str]]]
     title = f"Products hidden for {escape(customer.name, 150)}"
     if not hidden:
         return message(f"{title}: none.")
-    blocks = [_section(f"*{title}*")]
+    blocks = [section(f"*{title}*")]
     for product_id, name, users in hidden[:40]:
         who = ", ".join(mention(u) for u in users[:5])
-        block = _section(f"{escape(name, 120)} · 👎 by {who}")
-        block["accessory"] = _button("Unhide", UNHIDE, value(c=customer.id, p=product_id))
-        blocks.append(block)
+        unhide = button("Unhide", UNHIDE, value(c=customer.id, p=product_id))
+        blocks.append(section(f"{escape(name, 120)} · 👎 by {who}", unhide))
     return Reply(title, blocks)
-
-
-def home_view(
-    accounts: list[CustomerRef],
-    top: dict[int, list[Pick]],
-    model: LiveModel | None,
-    total_accounts: int,
-) -> dict:
-    blocks: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Your accounts"}},
-        _context(
-            f"Type `{COMMAND} &lt;customer&gt;` in any channel for the full answer, or "
-            f"`{COMMAND} help`."
-        ),
-        {"type": "divider"},
-    ]
-    if model is None:
-        blocks.append(_section("No model is live yet, so there are no picks to show."))
-    elif not accounts:
-        blocks.append(
-            _section(
-                "No accounts are assigned to you yet. Ask an admin to link your "
-                "Slack user to your sales-rep record; meanwhile "
-                f"`{COMMAND} &lt;customer&gt;` works for any account you may see."
-            )
-        )
-    for c in accounts:
-        picks = top.get(c.id, [])
-        lines = "\n".join(f"• {escape(p.name, 80)}: {escape(p.reason, 120)}" for p in picks)
-        blocks.append(
-            _section(
-                f"*{escape(c.name, 120)}* ({escape(c.external_id, 40)})\n"
-                + (lines or "_No picks yet (new account)._")
-            )
-        )
-    if total_accounts > len(accounts):
-        blocks.append(
-            _context(
-                f"Showing {len(accounts)} of {total_accounts} accounts. "
-                f"Use `{COMMAND} &lt;customer&gt;` for the others."
-            )
-        )
-    if model is not None:
-        blocks.append(_context(f"Model v{model.id} · trained {_day(model.trained_at)}"))
-    return {"type": "home", "blocks": blocks[:100]}

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, exists, func, select
 
+from db.attention import Account, accounts_by_attention
 from db.models import (
     Customer,
     DigestDelivery,
@@ -20,7 +21,7 @@ from db.models import (
     SalesRep,
 )
 from db.queries import CustomerRef
-from db.serving import Pick, top_picks_for
+from db.serving import LiveModel
 from db.upsert_row import upsert_row
 
 
@@ -81,29 +82,16 @@ def deliveries(conn: Connection, periods: Iterable[str]) -> dict[tuple[int, str]
     return {(r.rep_id, r.period): (r.status, r.attempts, r.claimed_at) for r in rows}
 
 
-@dataclass(frozen=True)
-class Account:
-    customer: CustomerRef
-    picks: list[Pick]
-
-    @property
-    def opportunity(self) -> float:
-        """The sum of the shown picks' scores: how much there is to sell, by the model's lights."""
-        return sum(p.score for p in self.picks)
-
-
-def rep_accounts(conn: Connection, rep_id: int, model_id: int, per_account: int) -> list[Account]:
-    """The rep's accounts, most opportunity first, each with its top picks (👎'd ones left out)."""
+def rep_accounts(conn: Connection, rep_id: int, model: LiveModel, now: datetime) -> list[Account]:
+    """The rep's accounts, the ones needing attention first, each with its actions
+    (db/attention.py)."""
     rows = conn.execute(
         select(Customer.id, Customer.external_id, Customer.name, Customer.segment, Customer.region)
         .join(RepAssignment, RepAssignment.customer_id == Customer.id)
         .where(RepAssignment.rep_id == rep_id)
     ).all()
-    refs = {r.id: CustomerRef(r.id, r.external_id, r.name, r.segment, r.region) for r in rows}
-    picks = top_picks_for(conn, model_id, list(refs), per_account)
-    accounts = [Account(refs[c], picks.get(c, [])) for c in refs]
-    accounts.sort(key=lambda a: (-a.opportunity, a.customer.name))
-    return accounts
+    refs = [CustomerRef(r.id, r.external_id, r.name, r.segment, r.region) for r in rows]
+    return accounts_by_attention(conn, model, refs, now)
 
 
 def save_digest_setting(engine: Engine, rep_id: int, now: datetime, **values: object) -> None:

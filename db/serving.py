@@ -8,8 +8,8 @@ customers without history. Keyed reads with bound parameters; no model code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -36,6 +36,8 @@ from db.models import (
     Transaction,
 )
 from db.queries import CustomerRef
+from db.reorder_timing import Timing, timings
+from db.strength import Calibration, Strength, band
 
 Section = Literal["reorder", "new"]
 # How many ranks past the requested count are read, leaving room for hidden products; reading
@@ -54,6 +56,14 @@ class LiveModel:
     metrics: dict
     n_customers: int | None
     n_products: int | None
+    n_rows: int | None = None
+    calibration: Calibration | None = None  # from metrics: what a score means (db/strength.py)
+
+    def chance(self, section: Section, score: float) -> float | None:
+        """The calibrated chance that a pick of this section with this score gets bought."""
+        if self.calibration is None:
+            return None
+        return self.calibration.chance("all" if section == "reorder" else "new", score)
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,11 @@ class Pick:
     score: float
     reason: str
     external_id: str = ""
+    chance: float | None = None  # calibrated on the holdout; None before calibration existed
+
+    @property
+    def strength(self) -> Strength | None:
+        return band(self.chance)
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,7 @@ class Served:
     summary: AccountSummary
     cold_start: bool = False
     cold_segment: str = ""  # the segment whose popularity list a cold start shows ('' global)
+    timing: Mapping[int, Timing] = field(default_factory=dict)  # reorder picks' rhythm, by id
 
     def section(self, name: Section) -> list[Pick]:
         return self.reorder if name == "reorder" else self.new
@@ -100,6 +116,7 @@ _LIVE = (
         ModelVersion.metrics,
         ModelVersion.n_customers,
         ModelVersion.n_products,
+        ModelVersion.n_rows,
     )
     .where(ModelVersion.status == "live")
     .order_by(ModelVersion.id.desc())
@@ -111,6 +128,7 @@ def live_model(conn: Connection) -> LiveModel | None:
     row = conn.execute(_LIVE).first()
     if row is None:
         return None
+    metrics = dict(row.metrics or {})
     return LiveModel(
         row.id,
         row.arch,
@@ -118,9 +136,11 @@ def live_model(conn: Connection) -> LiveModel | None:
         row.promoted_at,
         row.data_from,
         row.data_to,
-        dict(row.metrics or {}),
+        metrics,
         row.n_customers,
         row.n_products,
+        row.n_rows,
+        Calibration.from_metrics(metrics),
     )
 
 
@@ -210,23 +230,25 @@ def _picks_statement() -> Select[Any]:
 _PICKS = _picks_statement()
 
 
-def _pick(row: tuple) -> Pick:
+def _pick(row: tuple, model: LiveModel | None = None, section: Section = "new") -> Pick:
     product_id, name, category, score, reason, external_id = row
-    return Pick(product_id, name, category, score, reason, external_id)
+    chance = model.chance(section, score) if model is not None else None
+    return Pick(product_id, name, category, score, reason, external_id, chance)
 
 
 def picks(
-    conn: Connection, model_id: int, customer_id: int, now: datetime, limit: int = 10
+    conn: Connection, model: LiveModel, customer_id: int, now: datetime, limit: int = 10
 ) -> tuple[dict[Section, list[Pick]], AccountSummary]:
     """The top `limit` of one customer's two sections, by rank; and its account summary."""
     since = now - timedelta(days=365)
-    params = {"m": model_id, "c": customer_id, "max_rank": limit + SPARE_RANKS, "since": since}
+    params = {"m": model.id, "c": customer_id, "max_rank": limit + SPARE_RANKS, "since": since}
     rows = conn.execute(_PICKS, params).all()
     out: dict[Section, list[Pick]] = {"reorder": [], "new": []}
     for mode, *rest in rows:
-        kept = out[_section_of(mode)]
+        section = _section_of(mode)
+        kept = out[section]
         if len(kept) < limit:
-            kept.append(_pick(tuple(rest[:6])))
+            kept.append(_pick(tuple(rest[:6]), model, section))
     if not rows:
         return out, account_summary(conn, customer_id, now)
     last, lines, amount = rows[0][7:]
@@ -265,50 +287,60 @@ def cold_start_picks(
 def served(
     conn: Connection, model: LiveModel, customer: CustomerRef, n: int, now: datetime
 ) -> Served:
-    """What `customer` is served: both sections (at most `n` each), else the cold-start list."""
-    sections, summary = picks(conn, model.id, customer.id, now, limit=n)
-    if sections["reorder"] or sections["new"]:
-        return Served(customer, model, sections["reorder"], sections["new"], summary)
+    """What `customer` is served: both sections (at most `n` each), else the cold-start list;
+    the reorder picks come with their timing (db/reorder_timing.py)."""
+    sections, summary = picks(conn, model, customer.id, now, limit=n)
+    reorder, new = sections["reorder"], sections["new"]
+    if reorder or new:
+        wanted = {customer.id: [p.product_id for p in reorder]}
+        newest = {customer.id: summary.last_order}
+        found = timings(conn, wanted, now, model.data_to, newest)
+        timing = {product: t for (_, product), t in found.items()}
+        return Served(customer, model, reorder, new, summary, timing=timing)
     segment, cold = cold_start_picks(conn, model.id, customer.segment, customer.id)
     return Served(customer, model, [], cold[:n], summary, cold_start=True, cold_segment=segment)
 
 
 # -- many customers ------------------------------------------------------------------------------
 
-
-def top_picks_for(
-    conn: Connection, model_id: int, customer_ids: Iterable[int], per_customer: int = 3
-) -> dict[int, list[Pick]]:
-    """The first few picks of the 'all' list for several customers in one read (App Home,
-    digests): every product the model ranks highest, bought before or not, 👎'd ones left out."""
-    ids = list(customer_ids)
-    if not ids:
-        return {}
-    rec = Recommendation
-    rows = conn.execute(
-        select(
-            rec.customer_id,
-            Product.id,
-            Product.name,
-            Product.category,
-            rec.score,
-            rec.reason,
-            Product.external_id,
-        )
-        .join(Product, Product.id == rec.product_id)
-        .where(
-            rec.model_version_id == model_id,
-            rec.customer_id.in_(ids),
-            rec.mode == "all",
-            rec.rank <= per_customer + 10,
-            not_hidden(rec.customer_id, rec.product_id),
-        )
-        .order_by(rec.customer_id, rec.rank)
+_SECTIONS = (
+    select(
+        Recommendation.customer_id,
+        Recommendation.mode,
+        Product.id,
+        Product.name,
+        Product.category,
+        Recommendation.score,
+        Recommendation.reason,
+        Product.external_id,
     )
-    out: dict[int, list[Pick]] = {i: [] for i in ids}
-    for customer_id, *rest in rows:
-        if len(out[customer_id]) < per_customer:
-            out[customer_id].append(_pick(tuple(rest)))
+    .join(Product, Product.id == Recommendation.product_id)
+    .where(
+        Recommendation.model_version_id == bindparam("m"),
+        Recommendation.customer_id.in_(bindparam("customers", expanding=True)),
+        Recommendation.mode.in_(("all", "new")),
+        Recommendation.rank <= bindparam("max_rank"),
+        _visible(Recommendation),
+    )
+    .order_by(Recommendation.customer_id, Recommendation.mode, Recommendation.rank)
+)
+
+
+def sections_for(
+    conn: Connection, model: LiveModel, customer_ids: Iterable[int], limit: int
+) -> dict[int, dict[Section, list[Pick]]]:
+    """Both sections of several customers in one read (App Home, digests), under the same
+    rules as an answer; customers without history get empty sections (no cold-start list)."""
+    ids = sorted(set(customer_ids))
+    out: dict[int, dict[Section, list[Pick]]] = {i: {"reorder": [], "new": []} for i in ids}
+    if not ids:
+        return out
+    params = {"m": model.id, "customers": ids, "max_rank": limit + SPARE_RANKS}
+    for customer_id, mode, *rest in conn.execute(_SECTIONS, params):
+        section = _section_of(mode)
+        kept = out[customer_id][section]
+        if len(kept) < limit:
+            kept.append(_pick(tuple(rest), model, section))
     return out
 
 

@@ -91,6 +91,8 @@ class FitResult:
     features: Features  # at the end of the data: reasons and the precomputed lists use them
     history: list[dict[str, float]] = field(default_factory=list)  # per epoch, where early stopped
     best_epoch: int | None = None
+    # score -> share bought in the holdout, per mode (model/calibration.py); db/strength.py reads it
+    calibration: dict[str, Any] | None = None
 
     def metrics(self, n_products: int) -> dict[str, Any]:
         """The metrics stored with the version (the gate and the Slack status read these keys)."""
@@ -101,6 +103,7 @@ class FitResult:
             "history": self.history,
             "best_epoch": self.best_epoch,
             "n_products": n_products,
+            "calibration": self.calibration,
         }
 
 

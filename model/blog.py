@@ -8,6 +8,7 @@ import numpy as np
 
 from model.base import FitResult, Log, Recommender, Servable, TrainingError
 from model.baselines import Popularity
+from model.calibration import calibrate
 from model.data import Interactions
 from model.evaluate import holdout_metrics
 from model.features import build
@@ -103,9 +104,10 @@ class SeedRanker(Servable):
             Popularity().fit(hist_b).score, labels_b, bought, seed=self.p.seed
         )
         self.log(f"holdout ndcg@10 all {holdout['all']:.4f} new {holdout['new']:.4f}")
+        calibration = calibrate(self.recipe.score, labels_b, bought, h, seed=self.p.seed)
         features = build(inter, self.p.features)
         self.bought = features.own
-        return FitResult(holdout, holdout_popularity, h, features)
+        return FitResult(holdout, holdout_popularity, h, features, calibration=calibration)
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         return self.recipe.score(rows)

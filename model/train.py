@@ -18,6 +18,7 @@ from scipy import sparse
 
 from model.base import FitResult, Log, Servable, TrainingError
 from model.baselines import Popularity
+from model.calibration import calibrate
 from model.data import Interactions
 from model.evaluate import holdout_metrics
 from model.features import DENSE_FEATURES, HISTORY, OWN_FEATURES, FeatureParams, Features, build
@@ -155,6 +156,13 @@ class KerasRanker(Servable):
         if stopper.error:
             raise stopper.error
         self.model.set_weights(stopper.best_weights)
+        calibration = calibrate(
+            NumpyScorer.from_model(self.model, f_holdout, n_p).score,
+            labels_b,
+            f_holdout.own,
+            h,
+            seed=self.p.seed,
+        )
         history = stopper.history
         best_epoch = max(history, key=lambda e: (e["all"] + e["new"]) / 2)["epoch"]
         pop = Popularity().fit(hist_b)
@@ -169,6 +177,7 @@ class KerasRanker(Servable):
             features=features,
             history=history,
             best_epoch=best_epoch,
+            calibration=calibration,
         )
 
     # -- scoring --------------------------------------------------------------------------

@@ -103,19 +103,20 @@ def digest(ctx: CliContext, dry_run: bool, now_: bool) -> None:
 def _dry_run(ctx: CliContext, settings: JobSettings) -> None:
     from bot.jobs.digest import plan
     from bot.jobs.digest_message import as_text, digest_message
-    from bot.jobs.schedule import utcnow
+    from bot.jobs.schedule import naive_utc, utcnow
     from db import job_queries, serving
 
     with ctx.engine().connect() as conn:
-        model_id = serving.live_model_id(conn)
-        due, opted_out = plan(conn, settings, utcnow(), manual=True)
-        if model_id is None:
+        model = serving.live_model(conn)
+        now = utcnow()
+        due, opted_out = plan(conn, settings, now, manual=True)
+        if model is None:
             raise RecbotError("no live model yet, so there is nothing to send: run `recbot train`")
         shown = 0
         for item in due:
             rep = item.recipient
-            accounts = job_queries.rep_accounts(conn, rep.rep_id, model_id, settings.digest_picks)
-            if not any(a.picks for a in accounts):
+            accounts = job_queries.rep_accounts(conn, rep.rep_id, model, naive_utc(now))
+            if not any(a.needs_attention for a in accounts):
                 continue
             to = rep.slack_user_id or f"the Slack user with email {rep.email} (looked up)"
             message = digest_message(
@@ -123,8 +124,10 @@ def _dry_run(ctx: CliContext, settings: JobSettings) -> None:
                 item.period,
                 accounts,
                 settings.digest_accounts,
-                model_id,
+                settings.digest_picks,
+                model.id,
                 f"{rep.rep_id}:{item.period}",
+                model.calibration.horizon_weeks if model.calibration else None,
             )
             click.echo(
                 f"=== to {rep.name} <{rep.email}> via {to}, period {item.period} ({rep.time_zone})"

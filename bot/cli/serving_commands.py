@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -16,13 +17,14 @@ from urllib.parse import quote
 import click
 from sqlalchemy import Connection
 
-from bot import blocks
+from bot import blocks, wording
 from bot.cli.context import CliContext, pass_context
 from bot.parsing import DEFAULT_N
 from core.errors import RecbotError
 from db import customer_search, queries, serving
 from db.customer_search import CustomerNames
 from db.queries import CustomerRef
+from db.reorder_timing import Timing
 from db.serving import Pick, Section, Served
 
 BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
@@ -57,13 +59,16 @@ def find_one(conn: Connection, text: str) -> CustomerRef:
     raise RecbotError(f"no customer {text!r} (give its id or name){hint}")
 
 
-def _pick_lines(picks: list[Pick]) -> list[str]:
-    lines = [f"{'#':>3}  {'product':<12} {'name':<34} {'score':>8}  reason"]
+def _pick_lines(picks: list[Pick], timing: Mapping[int, Timing] | None = None) -> list[str]:
+    lines = [f"{'#':>3}  {'product':<12} {'name':<34} {'score':>8}  {'strength':<11}  reason"]
     for rank, pick in enumerate(picks, start=1):
         lines.append(
             f"{rank:>3}  {pick.external_id[:12]:<12} {pick.name[:34]:<34} {pick.score:>8.3f}  "
-            f"{pick.reason}"
+            f"{pick.strength or '-':<11}  {pick.reason}"
         )
+        t = (timing or {}).get(pick.product_id)
+        if t is not None:
+            lines.append(f"{'':>18}{wording.timing_line(t).replace('*', '')}")
     return lines
 
 
@@ -81,7 +86,7 @@ def text_lines(served: Served, new_only: bool) -> list[str]:
     for name, title in sections:
         picks = served.section(name)
         lines.append(f"{title}:")
-        lines += _pick_lines(picks) if picks else ["  (nothing yet)"]
+        lines += _pick_lines(picks, served.timing) if picks else ["  (nothing yet)"]
     return lines
 
 

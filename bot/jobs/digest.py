@@ -36,6 +36,7 @@ from bot.settings import JobSettings
 from bot.slack_client import for_posting, may_have_arrived, retries_of
 from db import job_queries, serving
 from db.job_queries import Recipient
+from db.serving import LiveModel
 
 log = logging.getLogger(__name__)
 # Pause before checking the DM and posting again (doubles per attempt, at most 10 s).
@@ -141,9 +142,9 @@ class DigestJob:
             self._now = self.clock
         now = self._now()
         with self.engine.connect() as conn:
-            model_id = serving.live_model_id(conn)
+            model = serving.live_model(conn)
             due, _ = plan(conn, self.settings, now, manual)
-        if model_id is None:
+        if model is None:
             return DigestReport(False, "no live model yet: nothing to send")
         if not due:
             return DigestReport(False, "nobody is due")
@@ -154,7 +155,7 @@ class DigestJob:
             return DigestReport(False, "another process is running the digest")
         report = DigestReport(True, due=len(due))
         try:
-            self._deliver_all(due, model_id, manual, report, run)
+            self._deliver_all(due, model, manual, report, run)
         except Exception as exc:  # a bug or the database: record it; a crash leaves 'running'
             claims.finish_run(
                 self.engine,
@@ -173,7 +174,7 @@ class DigestJob:
     def _deliver_all(
         self,
         due: list[Due],
-        model_id: int,
+        model: LiveModel,
         manual: bool,
         report: DigestReport,
         run: claims.RunClaim,
@@ -186,7 +187,7 @@ class DigestJob:
             if stop.is_set():
                 return
             try:
-                self._deliver(item, model_id, manual, report)
+                self._deliver(item, model, manual, report)
             except BaseException:
                 stop.set()  # the others finish the rep in hand and start no new one
                 raise
@@ -209,12 +210,10 @@ class DigestJob:
 
         return add
 
-    def _deliver(self, item: Due, model_id: int, manual: bool, report: DigestReport) -> None:
+    def _deliver(self, item: Due, model: LiveModel, manual: bool, report: DigestReport) -> None:
         rep = item.recipient
         with self.engine.connect() as conn:
-            accounts = job_queries.rep_accounts(
-                conn, rep.rep_id, model_id, self.settings.digest_picks
-            )
+            accounts = job_queries.rep_accounts(conn, rep.rep_id, model, naive_utc(self._now()))
         retry_after = timedelta(0) if manual else claims.DELIVERY_RETRY_AFTER
         claim = claims.claim_delivery(
             self.engine, rep.rep_id, item.period, naive_utc(self._now()), self.owner, retry_after
@@ -222,8 +221,9 @@ class DigestJob:
         if claim is None:
             self._count("skipped")(report)
             return
-        if not any(a.picks for a in accounts):  # recorded, so later ticks do not ask again
-            claims.mark_skipped(self.engine, claim, "no picks for any of the rep's accounts")
+        urgent = sum(1 for a in accounts if a.needs_attention)
+        if not urgent:  # recorded, so later ticks do not ask again
+            claims.mark_skipped(self.engine, claim, "nothing to act on in the rep's accounts")
             self._count("skipped")(report)
             return
         channel, found_user = claim.channel or rep.dm_channel, None
@@ -238,14 +238,21 @@ class DigestJob:
                     naive_utc(self._now()),
                     channel,
                     None,
-                    len(accounts),
+                    urgent,
                     "found in the DM after an interrupted attempt",
                     remember_user=found_user,
                 )
                 self._count("reconciled")(report)
                 return
             message = digest_message(
-                rep.name, item.period, accounts, self.settings.digest_accounts, model_id, claim.key
+                rep.name,
+                item.period,
+                accounts,
+                self.settings.digest_accounts,
+                self.settings.digest_picks,
+                model.id,
+                claim.key,
+                model.calibration.horizon_weeks if model.calibration else None,
             )
             ts, found = self._post_exactly_once(channel, claim.key, message)
             claims.mark_sent(
@@ -254,7 +261,7 @@ class DigestJob:
                 naive_utc(self._now()),
                 channel,
                 ts,
-                len(accounts),
+                urgent,
                 "found in the DM after a lost response" if found else None,
                 remember_user=found_user,
             )

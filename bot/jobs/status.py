@@ -110,14 +110,22 @@ def cli_lines(view: Overview) -> list[str]:
     return lines
 
 
+def slack_run_line(run: JobRun) -> str:
+    """A run for Slack readers: when, its outcome, the first line of its detail."""
+    first = (run.detail or "").splitlines()[0] if run.detail else ""
+    return f"{when(run.started_at)} · {run.outcome or run.status}" + (f": {first}" if first else "")
+
+
 def slack_lines(view: Overview) -> list[str]:
     last_retrain = view.retrain.runs[0] if view.retrain.runs else None
     last_digest = view.digest.runs[0] if view.digest.runs else None
     lines = [
-        f"*Retrain schedule:* `{view.retrain.schedule}` · next {when(view.retrain.next_run)}",
-        "*Last retrain:* " + (escape(run_line(last_retrain), 600) if last_retrain else "none yet"),
-        f"*Digest schedule:* `{view.digest.schedule}`",
-        "*Last digest run:* " + (escape(run_line(last_digest), 600) if last_digest else "none yet"),
+        "*Last retrain:* "
+        + (escape(slack_run_line(last_retrain), 600) if last_retrain else "none yet"),
+        f"*Retrain schedule:* `{escape(view.retrain.schedule)}`",
+        "*Last digest run:* "
+        + (escape(slack_run_line(last_digest), 600) if last_digest else "none yet"),
+        f"*Digest schedule:* `{escape(view.digest.schedule)}`",
     ]
     lines += [f"*{escape(deliveries_line(p, c).capitalize())}*" for p, c in view.deliveries[:1]]
     return lines

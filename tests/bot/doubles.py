@@ -44,6 +44,18 @@ def action_ids(blocks: list[dict] | None) -> list[str]:
     return [e["action_id"] for b in blocks or [] if b["type"] == "actions" for e in b["elements"]]
 
 
+def menu_votes(blocks: list[dict] | None) -> list[tuple[int, int]]:
+    """(product id, vote) of every option of the ⋯ feedback menus beside the picks."""
+    import json
+
+    return [
+        (json.loads(o["value"])["p"], json.loads(o["value"])["v"])
+        for b in blocks or []
+        if (b.get("accessory") or {}).get("type") == "overflow"
+        for o in b["accessory"]["options"]
+    ]
+
+
 def section_titles(blocks: list[dict] | None) -> list[str]:
     return [
         b["text"]["text"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -38,6 +38,31 @@ ALL = [1, 2, 3, 4, 5, 6, 7, 8]
 NEW = [5, 6, 7, 8, 9, 10]
 REORDER_REASON = "reorder: bought in 9 of last 12 weeks, not in last 3"
 LIVE_ID, OLD_ID = 2, 1
+DATA_END = datetime(2026, 11, 19)
+# What a trained version stores (model/base.py FitResult.metrics), with its per-epoch history, which
+# no Slack text may show. The calibration makes 'all' ranks 1-2 strong, 3-5 likely, 6-8 worth a
+# try; 'new' ranks 1-2 a one-in-eight chance (enough for a digest line), the rest one in twenty.
+METRICS = {
+    "holdout": {"all": 0.412, "new": 0.101},
+    "holdout_popularity": {"all": 0.251, "new": 0.052},
+    "holdout_weeks": 4,
+    "history": [{"epoch": 1, "loss": 2.0075, "all": 0.4, "new": 0.1}],
+    "best_epoch": 1,
+    "n_products": 12,
+    "calibration": {
+        "horizon_weeks": 4,
+        "customers": 120,
+        "all": {"edges": [0.5, 0.945, 0.975], "rates": [0.08, 0.3, 0.7], "picks": [60, 30, 30]},
+        "new": {"edges": [0.2, 0.475], "rates": [0.05, 0.125], "picks": [80, 40]},
+    },
+}
+# Reorder rhythms (customer, product, first day, every n days, orders, quantity, amount), seen from
+# the digest's Monday 2026-11-23 and the answers' NOW with the data ending on DATA_END:
+RHYTHMS = [
+    (3, 2, datetime(2026, 9, 25, 9), 7, 7, 10, 100.0),  # last 11-06: overdue, $100 an order
+    (6, 3, datetime(2026, 9, 24, 9), 14, 4, 4, 20.0),  # last 11-05: due, $20 an order
+    (7, 4, datetime(2026, 6, 1, 9), 7, 11, 1, None),  # last 08-10: lapsed, 1 unit an order
+]
 
 
 def fill(engine: Engine) -> None:
@@ -62,8 +87,11 @@ def fill(engine: Engine) -> None:
                     trained_at=datetime(2026, 11, 20),
                     promoted_at=datetime(2026, 11, 21),
                     data_from=datetime(2024, 11, 1),
-                    data_to=datetime(2026, 11, 2),
-                    metrics={"ndcg@10": 0.412, "recall@20": 0.377},
+                    data_to=DATA_END,
+                    n_rows=1234,
+                    n_customers=len(CUSTOMERS),
+                    n_products=len(PRODUCTS),
+                    metrics=METRICS,
                 ),
             ]
         )
@@ -136,6 +164,17 @@ def fill(engine: Engine) -> None:
         ):  # the last one is older than 12 months
             s.add(
                 Transaction(customer_id=1, product_id=1, quantity=2, amount=50.0, occurred_at=when)
+            )
+        for customer, product, first, every, orders, quantity, amount in RHYTHMS:
+            s.add_all(
+                Transaction(
+                    customer_id=customer,
+                    product_id=product,
+                    quantity=quantity,
+                    amount=amount,
+                    occurred_at=first + timedelta(days=every * i),
+                )
+                for i in range(orders)
             )
         s.add_all(
             [

@@ -9,9 +9,10 @@ from sqlalchemy import update
 from bot.answers import command_reply, home_view
 from bot.deps import Deps
 from bot.jobs.digest_message import digest_message
-from db.job_queries import Account
+from db.attention import Account, Action
 from db.models import Customer
 from db.queries import CustomerRef
+from db.serving import Pick
 from tests.bot import fixtures
 
 
@@ -39,7 +40,8 @@ def test_every_surface_sends_verbatim_mrkdwn(deps: Deps) -> None:
     ]
     surfaces.append(home_view(deps, fixtures.REP_A))
     customer = CustomerRef(1, "C001", "Acme https://evil.example #sales", "Retail", None)
-    surfaces.append(digest_message("Rep", "2026-11-23T08:00", [Account(customer, [])], 5, 2, "k"))
+    account = Account(customer, [Action("new", Pick(5, "Milk", "Dairy", 0.5, "popular"))])
+    surfaces.append(digest_message("Rep", "2026-11-23T08:00", [account], 5, 3, 2, "k"))
     objects = mrkdwn_objects(surfaces)
     assert len(objects) >= 8
     assert all(o.get("verbatim") is True for o in objects), [

@@ -19,7 +19,7 @@ from tests.bot.doubles import AckDouble
 
 
 def slack_products(deps, text: str) -> dict[str, list[int]]:
-    """Product ids per section title of the Slack answer, in order (from the 👍 buttons)."""
+    """Product ids per section title of the Slack answer, in order (from the 👍 options)."""
     ack = AckDouble()
     recommend(ack=ack, command={"text": text, "user_id": fixtures.ADMIN}, context={"deps": deps})
     out: dict[str, list[int]] = {}
@@ -29,9 +29,10 @@ def slack_products(deps, text: str) -> dict[str, list[int]]:
         if block["type"] == "section" and re.fullmatch(r"\*[^*]+\*", text_obj.get("text", "")):
             title = text_obj["text"].strip("*").lower()
             out[title] = []
-        for element in [*block.get("elements", []), block.get("accessory") or {}]:
-            if element.get("action_id") == blocks.VOTE_UP:
-                out[title].append(json.loads(element["value"])["p"])
+        menu = block.get("accessory") or {}
+        if menu.get("action_id") == blocks.FEEDBACK:
+            up = [json.loads(o["value"]) for o in menu["options"]]
+            out[title] += [v["p"] for v in up if v["v"] == 1]
     return out
 
 

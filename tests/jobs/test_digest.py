@@ -10,12 +10,14 @@ from sqlalchemy import Engine, select
 from bot.jobs import claims
 from bot.jobs.pacing import Pacer
 from bot.settings import JobSettings
-from db import job_queries
+from db import job_queries, queries
 from db.models import DigestDelivery, JobRun
 from tests.bot import fixtures
 from tests.bot.doubles import all_text
 from tests.jobs.conftest import DUE_AT_0805, MONDAY_0805_UTC, PERIOD, digest_job, dms, race
 from tests.slack_standin import SlackStandIn
+
+NOW_NAIVE = MONDAY_0805_UTC.replace(tzinfo=None)
 
 
 def rows(engine: Engine) -> dict[int, DigestDelivery]:
@@ -37,32 +39,68 @@ def test_each_due_rep_gets_one_dm_in_their_own_morning(db: Engine, slack: SlackS
     assert dms(slack) == {**dict.fromkeys(DUE_AT_0805, 1), "D0REPE": 1}
 
 
-def test_digest_lists_accounts_by_opportunity_with_picks_and_open_button(
+def test_digest_lists_actions_most_urgent_account_first_with_open_buttons(
     db: Engine, slack: SlackStandIn
 ) -> None:
     digest_job(db, slack).run(MONDAY_0805_UTC)
     [call] = [c for c in slack.delivered("chat.postMessage") if c.params["channel"] == "D0REPC"]
     blocks = call.params["blocks"]
+    assert blocks[0]["text"]["text"] == "2 accounts need attention this week, Rep C"
     accounts = [b for b in blocks if b["type"] == "section"]
-    # rep C has customers 6 and 7 with the same picks: equal opportunity, then by name
-    assert [b["accessory"]["value"] for b in accounts] == ['{"c":6,"n":5}', '{"c":7,"n":5}']
+    # customer 6's reorder is due (worth $20), customer 7's has lapsed: due value comes first
+    assert [b["accessory"]["value"] for b in accounts] == ['{"c":6,"n":10}', '{"c":7,"n":10}']
     assert {b["accessory"]["action_id"] for b in accounts} == {"digest_open"}
     text = all_text(blocks)
-    assert fixtures.REORDER_REASON in text and "OLD MODEL" not in text
+    assert (
+        "• *Due now:* Dairy item 03 · usually 4 every ~2 weeks · last ordered 2 weeks ago · "
+        "$20 an order"
+    ) in text
+    assert "• *Lapsed:* Dairy item 04 · bought every week until 3 months ago" in text
+    assert "• *New:* Dairy item 05 · new: popular with peers (5) (1 in 8 such picks" in text
+    assert "OLD MODEL" not in text and "score" not in text
     assert "<!channel>" not in text and "&lt;!channel&gt;" in text  # hostile names stay inert
     fallback = call.params["text"]  # what notifications show, mrkdwn as well
+    assert fallback.startswith("2 accounts need attention: ")
     assert "<!channel>" not in fallback and "<@U0VICTIM>" not in fallback
     assert "&lt;!channel&gt;" in fallback
-    assert text.count("•") == 2 * 3  # three picks per account
+    assert text.count("•") == 2 + 2  # each: its reorder action and its best new product
     assert call.params["metadata"]["event_payload"]["delivery"] == f"3:{PERIOD}"
 
 
-def test_opportunity_orders_accounts(db: Engine) -> None:
+def test_accounts_are_ordered_by_attention(db: Engine) -> None:
+    from db.attention import accounts_by_attention
+    from db.queries import customer_by_id
+    from db.serving import live_model
+
     with db.connect() as conn:
-        accounts = job_queries.rep_accounts(conn, 1, fixtures.LIVE_ID, 3)
-    # customer 3 has the same lists as 1; both beat nothing, so names decide; scores are sums
-    assert [a.customer.id for a in accounts] == [1, 3]
-    assert accounts[0].opportunity == pytest.approx(0.99 + 0.98 + 0.97)
+        model = live_model(conn)
+        assert model is not None
+        refs = [customer_by_id(conn, c) for c in (1, 2, 3, 6, 7)]
+        accounts = accounts_by_attention(conn, model, [r for r in refs if r], NOW_NAIVE)
+    # overdue value, then due value, then lapsed value, then the best new product's chance
+    assert [a.customer.id for a in accounts] == [3, 6, 7, 1, 2]
+    assert [[x.kind for x in a.actions] for a in accounts] == [
+        ["overdue", "new"],
+        ["due", "new"],
+        ["lapsed", "new"],
+        ["new"],  # customer 1 has two orders of product 1 by then: no rhythm claimed
+        ["new"],
+    ]
+    assert accounts[0].value("overdue") == pytest.approx(100.0)  # 10 a week at $10
+    assert accounts[2].actions[0].value == pytest.approx(1.0)  # no amounts: in units
+
+
+def test_an_account_with_nothing_to_act_on_is_left_out(db: Engine, slack: SlackStandIn) -> None:
+    with db.connect() as conn:  # customer 2's new products with evidence are 👎'd
+        for product in (5, 6):
+            queries.record_feedback(conn, 2, product, fixtures.REP_B, -1, fixtures.LIVE_ID)
+    report = digest_job(db, slack).run(MONDAY_0805_UTC)
+    assert (report.sent, report.skipped) == (3, 1)  # rep B has only customer 2
+    assert rows(db)[2].status == "skipped" and "nothing to act on" in rows(db)[2].error
+    [call] = [c for c in slack.delivered("chat.postMessage") if c.params["channel"] == "D0REPD"]
+    text = all_text(call.params["blocks"])  # rep D has customers 1 and 2
+    assert "1 account needs attention this week" in text
+    assert "Acme Bistro" in text and "Acme Grill" not in text
 
 
 def test_email_lookup_once_then_cached(db: Engine, slack: SlackStandIn) -> None:

@@ -73,8 +73,10 @@ def test_fit_result_metrics_keep_the_keys_the_gate_and_slack_read():
         "history",
         "best_epoch",
         "n_products",
+        "calibration",
     ]
     assert res.metrics(40)["history"] == [] and res.metrics(40)["best_epoch"] is None
+    assert res.metrics(40)["calibration"] is None
 
 
 def test_training_batch_feeds_the_network_in_its_input_order():

@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot import blocks
 from bot.commands.recommend import recommend
 from bot.deps import Deps
-from db.models import Customer
+from db.models import Customer, ModelVersion
 from tests.bot import fixtures
-from tests.bot.doubles import AckDouble, action_ids, all_text, section_titles
+from tests.bot.doubles import AckDouble, action_ids, all_text, menu_votes, section_titles
 
 
 def run(deps: Deps, text: str, user: str = fixtures.REP_A) -> dict:
@@ -22,7 +22,7 @@ def run(deps: Deps, text: str, user: str = fixtures.REP_A) -> dict:
     return ack.only
 
 
-def test_answer_has_both_sections_with_reasons_scores_and_buttons(deps: Deps) -> None:
+def test_answer_has_both_sections_with_strength_reasons_timing_and_menus(deps: Deps) -> None:
     sent = run(deps, "acme bistro")
     assert sent["response_type"] == "ephemeral"
     text, ids = all_text(sent["blocks"]), action_ids(sent["blocks"])
@@ -31,11 +31,19 @@ def test_answer_has_both_sections_with_reasons_scores_and_buttons(deps: Deps) ->
         "text": {"type": "plain_text", "text": "Acme Bistro", "emoji": False},
     }
     assert section_titles(sent["blocks"]) == ["*Likely to reorder*", "*New for this customer*"]
-    assert fixtures.REORDER_REASON in text and "score 0.99" in text
+    assert fixtures.REORDER_REASON in text and "score" not in text
+    # strength from the calibration, not the raw score
+    assert "*1. Dairy item 01* · Strong" in text and "*3. Dairy item 03* · Likely" in text
+    assert "*1. Dairy item 05* · Worth a try" in text
+    # the reorder's rhythm (orders 10-18, 11-17, 11-24) and one next step per pick
+    assert "usually 2 every ~3 weeks · last ordered today · next in ~3 weeks" in text
+    assert "→ Add it to their next order (expected in ~3 weeks)" in text
+    assert text.count("→ ") == 4 + 5
     assert "Model v2 (ncf) · trained 2026-11-20" in text
     assert "OLD MODEL" not in text
-    assert ids.count(blocks.VOTE_UP) == ids.count(blocks.VOTE_DOWN) == 4 + 5  # 4 reorders exist
-    assert ids[-1] == blocks.SHARE
+    votes = menu_votes(sent["blocks"])  # 👍 and 👎 in one ⋯ menu per pick, 4 reorders exist
+    assert len(votes) == 2 * (4 + 5) and {v for _, v in votes} == {1, -1}
+    assert ids == [blocks.SHARE]  # no other actions block: the menus are accessories
 
 
 def test_reorder_and_new_sections_split_the_lists(deps: Deps) -> None:
@@ -119,17 +127,35 @@ def test_help(deps: Deps, text: str) -> None:
     assert "How to use /recommend" in all_text(run(deps, text)["blocks"])
 
 
-def test_status_shows_live_model_metrics_and_retrain(deps: Deps) -> None:
+def test_status_shows_live_model_quality_and_retrain(deps: Deps) -> None:
     text = all_text(run(deps, "status")["blocks"])
-    assert "*Live model:* v2 (ncf)" in text
-    assert "*Trained:* 2026-11-20 on data 2024-11-01 to 2026-11-02" in text
-    assert "ndcg@10 0.412 · recall@20 0.377" in text
+    assert "*Live model:* v2 (ncf) · live since 2026-11-21" in text
+    assert (
+        "*Trained:* 2026-11-20 on data 2024-11-01 to 2026-11-19 "
+        "(1,234 purchase lines, 7 customers, 12 products)"
+    ) in text
+    assert "holdout NDCG@10 on the last 4 weeks" in text
+    assert "• Likely to reorder: *0.412* · popularity 0.251" in text
+    assert "• New for this customer: *0.101* · popularity 0.052" in text
     assert "*Next scheduled retrain:* not scheduled" in text
+    assert "epoch" not in text and "history" not in text  # the stored training history stays out
+
+
+def test_status_of_a_version_with_other_metrics_shows_plain_numbers(deps: Deps, filled) -> None:
+    with filled.begin() as conn:
+        conn.execute(
+            update(ModelVersion)
+            .where(ModelVersion.id == fixtures.LIVE_ID)
+            .values(metrics={"ndcg@10": 0.412, "recall@20": 0.377, "curve": [{"a": 1}]})
+        )
+    text = all_text(run(deps, "status")["blocks"])
+    assert "*Quality:* ndcg@10 0.412 · recall@20 0.377" in text and "curve" not in text
 
 
 def test_status_uses_the_scheduler_hook(deps: Deps) -> None:
     deps = dataclasses.replace(deps, next_retrain=lambda: fixtures.NOW)
-    assert "*Next scheduled retrain:* 2026-11-27" in all_text(run(deps, "status")["blocks"])
+    text = all_text(run(deps, "status")["blocks"])
+    assert "*Next scheduled retrain:* 2026-11-27 12:00 UTC" in text
 
 
 def test_no_live_model(deps: Deps, filled) -> None:

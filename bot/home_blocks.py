@@ -1,0 +1,90 @@
+"""The App Home tab: the rep's accounts by the attention they need, each with its top action,
+the rep's digest setting and the live model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.account_lines import account_title, action_line, quiet_line
+from bot.block_kit import MAX_VIEW_BLOCKS, context, day, divider, header, section
+from bot.blocks import COMMAND
+from db.attention import Account
+from db.serving import LiveModel
+
+
+@dataclass(frozen=True)
+class DigestState:
+    linked: bool  # a sales-rep record is linked to this Slack user
+    opted_out: bool = False
+    schedule: str = ""
+
+
+def digest_line(state: DigestState) -> str:
+    if not state.linked:
+        return (
+            "*Weekly digest:* none: no sales-rep record is linked to your Slack user "
+            "(an admin adds your Slack id with `recbot import reps`)."
+        )
+    when = f" (`{state.schedule}`, your time zone)" if state.schedule else ""
+    if state.opted_out:
+        return f"*Weekly digest:* off{when} · `{COMMAND} digest on` restarts it"
+    return f"*Weekly digest:* on{when} · `{COMMAND} digest off` stops it"
+
+
+def model_line(model: LiveModel) -> str:
+    return f"Model v{model.id} · trained {day(model.trained_at)} · `{COMMAND} status` for details"
+
+
+def _account_block(account: Account, horizon: int | None) -> dict:
+    if account.actions:
+        detail = action_line(account.actions[0], horizon)
+        more = len(account.actions) - 1
+        if more:
+            detail += f"\n_and {more} more: `{COMMAND} {account.customer.external_id}`_"
+    else:
+        detail = quiet_line(account)
+    return section(f"{account_title(account)}\n{detail}")
+
+
+def home_view(
+    accounts: list[Account],
+    model: LiveModel | None,
+    total_accounts: int,
+    digest: DigestState,
+) -> dict:
+    """`accounts`: the ones to show, most attention first; `total_accounts`: all the rep's."""
+    urgent = [a for a in accounts if a.needs_attention]
+    intro = f"`{COMMAND} &lt;customer&gt;` in any channel gives the full answer."
+    if model is not None and total_accounts:
+        need = "needs" if len(urgent) == 1 else "need"
+        intro = (
+            f"{len(urgent)} of your {total_accounts} accounts {need} attention, overdue "
+            f"reorders first. {intro}"
+        )
+    blocks: list[dict] = [header("Your accounts"), context(intro), section(digest_line(digest))]
+    if model is None:
+        blocks.append(section("No model is live yet, so there are no picks to show."))
+    elif not accounts:
+        blocks.append(
+            section(
+                "No accounts are assigned to you yet. Ask an admin to link your "
+                "Slack user to your sales-rep record; meanwhile "
+                f"`{COMMAND} &lt;customer&gt;` works for any account you may see."
+            )
+        )
+    horizon = model.calibration.horizon_weeks if model and model.calibration else None
+    quiet = [a for a in accounts if not a.needs_attention]
+    for title, group in (("Needs attention", urgent), ("Nothing urgent", quiet)):
+        if group:
+            blocks += [divider(), section(f"*{title}*")]
+            blocks += [_account_block(a, horizon) for a in group]
+    if total_accounts > len(accounts):
+        blocks.append(
+            context(
+                f"Showing {len(accounts)} of {total_accounts} accounts. "
+                f"Use `{COMMAND} &lt;customer&gt;` for the others."
+            )
+        )
+    if model is not None:
+        blocks += [divider(), context(model_line(model))]
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
