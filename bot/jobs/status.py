@@ -17,6 +17,7 @@ from bot.mrkdwn import escape
 from bot.settings import JobSettings
 from db import job_queries
 from db.models import JobRun, SalesRep
+from db.settings import SyncSettings
 
 
 @functools.cache
@@ -45,6 +46,7 @@ class Overview:
     retrain: JobStatus
     digest: JobStatus
     deliveries: list[tuple[str, dict[str, int]]]
+    sync: JobStatus | None = None  # when a sources file or SYNC_CRON is set, or syncs have run
 
 
 def overview(conn: Connection, settings: JobSettings, now: datetime, runs: int = 3) -> Overview:
@@ -60,7 +62,25 @@ def overview(conn: Connection, settings: JobSettings, now: datetime, runs: int =
         _first_digest(conn, settings.digest_cron, now),
         job_queries.recent_runs(conn, "digest", runs),
     )
-    return Overview(retrain, digest, job_queries.delivery_counts(conn))
+    return Overview(
+        retrain, digest, job_queries.delivery_counts(conn), _sync(conn, settings, now, runs)
+    )
+
+
+def _sync(conn: Connection, settings: JobSettings, now: datetime, runs: int) -> JobStatus | None:
+    """The sync: on SYNC_CRON and/or before each retrain; its runs' detail says what they did."""
+    recent = job_queries.recent_runs(conn, "sync", runs)
+    configured = SyncSettings.from_env().configured
+    if not (configured or settings.sync_cron or recent):
+        return None
+    before_retrain = "before each retrain" if configured else "no sources file"
+    if settings.sync_cron:
+        schedule = f"{settings.sync_cron} ({settings.scheduler_tz}); {before_retrain}"
+        upcoming = next_occurrence(settings.sync_cron, settings.scheduler_tz, now)
+    else:
+        schedule = before_retrain
+        upcoming = next_occurrence(settings.retrain_cron, settings.scheduler_tz, now)
+    return JobStatus("sync", schedule, upcoming if configured else None, recent)
 
 
 def _first_digest(conn: Connection, cron: str, now: datetime) -> datetime | None:
@@ -95,7 +115,8 @@ def deliveries_line(period: str, counts: dict[str, int]) -> str:
 
 def cli_lines(view: Overview) -> list[str]:
     lines = []
-    for job in (view.retrain, view.digest):
+    jobs = (view.retrain, view.digest, *((view.sync,) if view.sync else ()))
+    for job in jobs:
         lines.append(f"{job.name}: {job.schedule}")
         lines.append(
             f"  next run:  {when(job.next_run)}"
