@@ -76,6 +76,22 @@ SECOND = [
     "Traders",
 ]
 SEGMENTS = ["Restaurants", "Hotels", "Hospitals", "Schools", "Offices", "Retail"]
+# The live version of the bench: with a calibration (picks get a strength) and with customers
+# who reorder their top picks on a rhythm (answers get a timing line). A database filled by an
+# older version of this script is filled again.
+BENCH_ARCH = "bench-v2"
+METRICS = {
+    "holdout": {"all": 0.4, "new": 0.1},
+    "holdout_popularity": {"all": 0.25, "new": 0.05},
+    "holdout_weeks": 12,
+    "calibration": {
+        "horizon_weeks": 12,
+        "customers": 2000,
+        "all": {"edges": [0.0, 0.1, 0.3], "rates": [0.05, 0.25, 0.7], "picks": [1, 1, 1]},
+        "new": {"edges": [0.0, 0.25], "rates": [0.03, 0.12], "picks": [1, 1]},
+    },
+}
+RHYTHM_PICKS, RHYTHM_ORDERS = 4, 5  # 20 purchase lines per customer, as many as before
 
 
 def customer_name(i: int) -> str:
@@ -102,10 +118,12 @@ def fill(url: str, customers: int, products: int, per_mode: int = 50) -> None:
     upgrade(engine)
     with engine.connect() as conn:
         have = conn.execute(text("SELECT count(*) FROM customers")).scalar()
-        live = conn.execute(
-            text("SELECT count(*) FROM model_versions WHERE status='live'")
-        ).scalar()
-    if have == customers and live == 1:
+        live = (
+            conn.execute(text("SELECT arch FROM model_versions WHERE status='live'"))
+            .scalars()
+            .all()
+        )
+    if have == customers and live == [BENCH_ARCH]:
         print(f"data: reusing {customers} customers in {engine.url.database}")
         engine.dispose()
         return
@@ -113,6 +131,7 @@ def fill(url: str, customers: int, products: int, per_mode: int = 50) -> None:
     started = time.monotonic()
     rng = random.Random(7)
     end = datetime(2026, 11, 2)
+    chosen = [rng.sample(range(1, products + 1), 2 * per_mode) for _ in range(customers)]
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -136,14 +155,14 @@ def fill(url: str, customers: int, products: int, per_mode: int = 50) -> None:
         )
         cur.execute(
             "INSERT INTO model_versions (id, status, arch, trained_at, promoted_at, "
-            "metrics) VALUES (1, 'live', 'bench', %s, %s, %s)",
-            (end, end, json.dumps({"ndcg@10": 0.4})),
+            "data_to, metrics) VALUES (1, 'live', %s, %s, %s, %s, %s)",
+            (BENCH_ARCH, end, end, end, json.dumps(METRICS)),
         )
         _copy(
             cur,
             "recommendations (model_version_id, customer_id, mode, rank, product_id, "
             "score, reason)",
-            _recommendations(rng, customers, products, per_mode),
+            _recommendations(chosen, per_mode),
         )
         _copy(
             cur,
@@ -158,11 +177,7 @@ def fill(url: str, customers: int, products: int, per_mode: int = 50) -> None:
         _copy(
             cur,
             "transactions (customer_id, product_id, quantity, amount, occurred_at)",
-            (
-                (c, rng.randint(1, products), 2, 20.0, end - timedelta(days=rng.randint(0, 700)))
-                for c in range(1, customers + 1)
-                for _ in range(20)
-            ),
+            _rhythms(rng, chosen, end),
         )
         cur.execute("ANALYZE")
         raw.commit()
@@ -172,13 +187,24 @@ def fill(url: str, customers: int, products: int, per_mode: int = 50) -> None:
     print(f"data: filled in {time.monotonic() - started:.0f}s")
 
 
-def _recommendations(rng: random.Random, customers: int, products: int, per_mode: int):
-    for c in range(1, customers + 1):
-        chosen = rng.sample(range(1, products + 1), 2 * per_mode)
-        for r, p in enumerate(chosen[:per_mode], 1):
+def _recommendations(chosen: list[list[int]], per_mode: int):
+    for c, products in enumerate(chosen, 1):
+        for r, p in enumerate(products[:per_mode], 1):
             yield 1, c, "all", r, p, 1 / r, "reorder: bought in 9 of last 12 weeks, not in last 3"
-        for r, p in enumerate(chosen[per_mode:], 1):
+        for r, p in enumerate(products[per_mode:], 1):
             yield 1, c, "new", r, p, 0.5 / r, "new: bought by 12 similar accounts"
+
+
+def _rhythms(rng: random.Random, chosen: list[list[int]], end: datetime):
+    """Each customer orders its first RHYTHM_PICKS reorder picks every 1 to 4 weeks, the last
+    time up to 8 weeks before the data's end: some not due yet, some due, some overdue."""
+    for c, products in enumerate(chosen, 1):
+        for p in products[:RHYTHM_PICKS]:
+            every, last = 7 * rng.randint(1, 4), rng.randint(0, 56)
+            quantity = rng.randint(1, 20)
+            for i in range(RHYTHM_ORDERS):
+                when = end - timedelta(days=last + every * i, hours=rng.randint(0, 8))
+                yield c, p, quantity, 2.5 * quantity, when
 
 
 def _copy(cur, target: str, rows) -> None:

@@ -24,7 +24,6 @@ little arithmetic per pair. No model code, no Slack wording (bot/wording.py word
 from __future__ import annotations
 
 import itertools
-import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -40,6 +39,7 @@ DUE, OVERDUE, LAPSED = 1.0, 1.5, 3.0  # days since the last order, in usual inte
 LAPSED_MIN_DAYS = 28
 
 State = Literal["not due", "due", "overdue", "lapsed"]
+Line = tuple[datetime, float, float | None]  # when, quantity, amount
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Timing:
         return bool(self.unit_price and self.unit_price > 0)
 
 
-def summarize(lines: Iterable[tuple[datetime, float, float | None]], today: date) -> Timing | None:
+def summarize(lines: Iterable[Line], today: date) -> Timing | None:
     """One pair's timing from its lines (when, quantity, amount); None without an order."""
     days: dict[date, list[float]] = {}  # day -> [quantity, amount, quantity with an amount]
     for when, quantity, amount in lines:
@@ -100,12 +100,18 @@ def summarize(lines: Iterable[tuple[datetime, float, float | None]], today: date
     last = orders[-1][0]
     return Timing(
         orders=len(orders),
-        usual_quantity=float(statistics.median(q for _, q, _, _ in orders)),
-        interval_days=float(statistics.median(gaps)) if len(orders) >= MIN_ORDERS else None,
+        usual_quantity=_median([q for _, q, _, _ in orders]),
+        interval_days=_median(gaps) if len(orders) >= MIN_ORDERS else None,
         last_order=last,
         days_since=max(0, (today - last).days),
         unit_price=priced[-1] if priced else None,
     )
+
+
+def _median(values: list[float] | list[int]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return float(ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2)
 
 
 _LINES = (
@@ -162,7 +168,7 @@ def timings(
     products = sorted(set().union(*wanted.values()))
     since = now - timedelta(days=HISTORY_DAYS)
     params = {"customers": customers, "products": products, "since": since, "until": now}
-    lines: dict[tuple[int, int], list[tuple[datetime, float, float | None]]] = {}
+    lines: dict[tuple[int, int], list[Line]] = {}
     for customer, product, when, quantity, amount in conn.execute(_LINES, params):
         if product in wanted[customer]:
             lines.setdefault((customer, product), []).append((when, quantity, amount))

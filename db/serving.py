@@ -15,14 +15,20 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Connection,
-    Select,
+    Integer,
+    String,
     bindparam,
     case,
+    cast,
     exists,
     func,
+    literal_column,
+    null,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 
@@ -36,7 +42,7 @@ from db.models import (
     Transaction,
 )
 from db.queries import CustomerRef
-from db.reorder_timing import Timing, timings
+from db.reorder_timing import HISTORY_DAYS, Line, Timing, reference_day, summarize
 from db.strength import Calibration, Strength, band
 
 Section = Literal["reorder", "new"]
@@ -195,17 +201,25 @@ def account_summary(conn: Connection, customer_id: int, now: datetime) -> Accoun
     return AccountSummary(row[0], int(row[1]), row[2])
 
 
-def _picks_statement() -> Select[Any]:
+# The two modes as SQL constants: a bound IN list is expanded on every execution, which cost
+# about as much as building an answer's blocks.
+_MODES = (literal_column("'all'", String), literal_column("'new'", String))
+
+
+def _picks_statement() -> CompoundSelect:
+    """One round trip for an answer: both sections' rows (ordered by mode and rank), the account
+    summary riding along as uncorrelated scalar subqueries (evaluated once per statement), and
+    the last year's purchase lines of the products on the customer's reorder list (mode 'tx'),
+    from which db/reorder_timing.py works out each reorder's rhythm."""
     rec = Recommendation
-    # The account summary rides along as uncorrelated scalar subqueries, which the database
-    # evaluates once per statement: one round trip less on every answer.
     summary = [
         select(column).where(Transaction.customer_id == bindparam("c")).scalar_subquery()
         for column in _SUMMARY.selected_columns
     ]
-    return (
+    sections = (
         select(
-            rec.mode,
+            rec.mode.label("mode"),
+            rec.rank.label("rank"),
             Product.id,
             Product.name,
             Product.category,
@@ -218,12 +232,36 @@ def _picks_statement() -> Select[Any]:
         .where(
             rec.model_version_id == bindparam("m"),
             rec.customer_id == bindparam("c"),
-            rec.mode.in_(("all", "new")),
+            rec.mode.in_(_MODES),
             rec.rank <= bindparam("max_rank"),
             _visible(rec),
         )
-        .order_by(rec.mode, rec.rank)
     )
+    on_list = select(rec.product_id).where(
+        rec.model_version_id == bindparam("m"),
+        rec.customer_id == bindparam("c"),
+        rec.mode == "all",
+        rec.rank <= bindparam("max_rank"),
+    )
+    lines = select(
+        literal_column("'tx'", String).label("mode"),
+        cast(null(), Integer).label("rank"),
+        Transaction.product_id,
+        cast(null(), String),
+        cast(null(), String),
+        Transaction.quantity,
+        cast(null(), String),
+        cast(null(), String),
+        Transaction.occurred_at,
+        cast(null(), Integer),
+        Transaction.amount,
+    ).where(
+        Transaction.customer_id == bindparam("c"),
+        Transaction.occurred_at >= bindparam("history_since"),
+        Transaction.occurred_at <= bindparam("until"),
+        Transaction.product_id.in_(on_list),
+    )
+    return union_all(sections, lines).order_by(literal_column("mode"), literal_column("rank"))
 
 
 # Built once: the hot path skips re-building the statement on every request.
@@ -236,23 +274,37 @@ def _pick(row: tuple, model: LiveModel | None = None, section: Section = "new") 
     return Pick(product_id, name, category, score, reason, external_id, chance)
 
 
-def picks(
-    conn: Connection, model: LiveModel, customer_id: int, now: datetime, limit: int = 10
-) -> tuple[dict[Section, list[Pick]], AccountSummary]:
-    """The top `limit` of one customer's two sections, by rank; and its account summary."""
-    since = now - timedelta(days=365)
-    params = {"m": model.id, "c": customer_id, "max_rank": limit + SPARE_RANKS, "since": since}
-    rows = conn.execute(_PICKS, params).all()
+@dataclass(frozen=True)
+class _Read:
+    sections: dict[Section, list[Pick]]
+    summary: AccountSummary
+    lines: dict[int, list[Line]]  # product id -> its purchase lines in the last year
+
+
+def _read(conn: Connection, model: LiveModel, customer_id: int, now: datetime, limit: int) -> _Read:
+    params = {
+        "m": model.id,
+        "c": customer_id,
+        "max_rank": limit + SPARE_RANKS,
+        "since": now - timedelta(days=365),
+        "history_since": now - timedelta(days=HISTORY_DAYS),
+        "until": now,
+    }
     out: dict[Section, list[Pick]] = {"reorder": [], "new": []}
-    for mode, *rest in rows:
+    lines: dict[int, list[Line]] = {}
+    summary = None
+    rows = conn.execute(_PICKS, params).all()  # one fetch: iterating fetches row by row
+    for mode, _, product_id, name, category, score, reason, ext, last, n, amount in rows:
+        if mode == "tx":  # a purchase line: (when, quantity, amount)
+            lines.setdefault(product_id, []).append((last, score, amount))
+            continue
+        if summary is None:
+            summary = AccountSummary(last, int(n or 0), amount)
         section = _section_of(mode)
         kept = out[section]
         if len(kept) < limit:
-            kept.append(_pick(tuple(rest[:6]), model, section))
-    if not rows:
-        return out, account_summary(conn, customer_id, now)
-    last, lines, amount = rows[0][7:]
-    return out, AccountSummary(last, int(lines or 0), amount)
+            kept.append(_pick((product_id, name, category, score, reason, ext), model, section))
+    return _Read(out, summary or account_summary(conn, customer_id, now), lines)
 
 
 def cold_start_picks(
@@ -289,13 +341,15 @@ def served(
 ) -> Served:
     """What `customer` is served: both sections (at most `n` each), else the cold-start list;
     the reorder picks come with their timing (db/reorder_timing.py)."""
-    sections, summary = picks(conn, model, customer.id, now, limit=n)
-    reorder, new = sections["reorder"], sections["new"]
+    read = _read(conn, model, customer.id, now, n)
+    reorder, new, summary = read.sections["reorder"], read.sections["new"], read.summary
     if reorder or new:
-        wanted = {customer.id: [p.product_id for p in reorder]}
-        newest = {customer.id: summary.last_order}
-        found = timings(conn, wanted, now, model.data_to, newest)
-        timing = {product: t for (_, product), t in found.items()}
+        today = reference_day(now, model.data_to, summary.last_order)
+        timing = {}
+        for pick in reorder:
+            found = summarize(read.lines.get(pick.product_id, ()), today)
+            if found is not None:
+                timing[pick.product_id] = found
         return Served(customer, model, reorder, new, summary, timing=timing)
     segment, cold = cold_start_picks(conn, model.id, customer.segment, customer.id)
     return Served(customer, model, [], cold[:n], summary, cold_start=True, cold_segment=segment)
