@@ -1,10 +1,12 @@
 """Digest benchmark: 1,000 reps x 20 accounts each, sent to the Slack stand-in, no pacing.
 
 Fills a database (PostgreSQL by default, or --database-url sqlite:///...) with 20,000 customers,
-a live model with 5 + 5 precomputed picks each, and 1,000 reps (10 % without a stored Slack id,
-so found by email). Each run forgets the previous run's deliveries and cached Slack ids, then
-times `DigestJob.run(manual=True)` end to end: plan, a DM channel per rep (conversations.open),
-the lookups by email, the account reads, chat.postMessage, and the delivery records.
+a calibrated live model with 5 + 5 precomputed picks each, two weekly or fortnightly reorders
+per customer (so each digest has due and overdue lines to read and send), and 1,000 reps (10 %
+without a stored Slack id, so found by email). Each run forgets the previous run's deliveries
+and cached Slack ids, then times `DigestJob.run(manual=True)` end to end: plan, a DM channel per
+rep (conversations.open), the lookups by email, the account reads, chat.postMessage, and the
+delivery records.
 
     .venv/bin/python bench/digest_bench.py --runs 3
 """
@@ -17,7 +19,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,6 +43,7 @@ from db.models import (  # noqa: E402
     RepAssignment,
     RepDigestSetting,
     SalesRep,
+    Transaction,
 )
 from db.session import make_engine  # noqa: E402
 from tests.slack_standin import BOT_TOKEN, SlackStandIn  # noqa: E402
@@ -64,12 +67,32 @@ def ensure_database(url: str) -> None:
     admin.dispose()
 
 
+# A calibration (new products can carry evidence) and reorder rhythms (reorders are due or
+# overdue): without them no account needs attention and every digest is skipped.
+METRICS = {
+    "calibration": {
+        "horizon_weeks": 4,
+        "customers": 1000,
+        "all": {"edges": [0.0, 0.5], "rates": [0.1, 0.6], "picks": [1, 1]},
+        "new": {"edges": [0.0, 0.5], "rates": [0.05, 0.15], "picks": [1, 1]},
+    }
+}
+DATA_END = datetime(2026, 11, 22)
+
+
 def fill(engine: Engine, reps: int, per_rep: int, products: int, picks: int) -> None:
     customers = reps * per_rep
     with engine.connect() as conn:
-        if conn.execute(select(func.count()).select_from(SalesRep)).scalar() == reps:
-            print(f"data: reusing {reps} reps x {per_rep} accounts")
-            return
+        have = conn.execute(select(func.count()).select_from(SalesRep)).scalar()
+        current = conn.execute(select(ModelVersion.metrics).where(ModelVersion.id == 1)).scalar()
+    if have == reps and current == METRICS:
+        print(f"data: reusing {reps} reps x {per_rep} accounts")
+        return
+    with engine.begin() as conn:  # an older fill (no calibration, no purchases): start again
+        for table in (RepAssignment, SalesRep, Recommendation, ModelVersion, Transaction):
+            conn.execute(delete(table))
+        conn.execute(delete(Customer))
+        conn.execute(delete(Product))
     print(f"data: {reps} reps, {customers} customers, {customers * 2 * picks} picks ...")
     rng = random.Random(5)
     with engine.begin() as conn:
@@ -94,12 +117,29 @@ def fill(engine: Engine, reps: int, per_rep: int, products: int, picks: int) -> 
         )
         conn.execute(
             insert(ModelVersion).values(
-                id=1, status="live", arch="ranker", trained_at=datetime(2026, 11, 23)
+                id=1,
+                status="live",
+                arch="ranker",
+                trained_at=datetime(2026, 11, 23),
+                data_to=DATA_END,
+                metrics=METRICS,
             )
         )
-        rows = []
+        rows, lines = [], []
         for c in range(1, customers + 1):
             chosen = rng.sample(range(1, products + 1), 2 * picks)
+            for p in chosen[:2]:  # two reorders, weekly or fortnightly, last 0-4 weeks ago
+                every, last = 7 * rng.randint(1, 2), rng.randint(0, 28)
+                lines += [
+                    {
+                        "customer_id": c,
+                        "product_id": p,
+                        "quantity": 3,
+                        "amount": 15.0,
+                        "occurred_at": DATA_END - timedelta(days=last + every * i),
+                    }
+                    for i in range(5)
+                ]
             for mode, part in (("all", chosen[:picks]), ("new", chosen[picks:])):
                 for rank, p in enumerate(part, 1):
                     rows.append(
@@ -114,6 +154,7 @@ def fill(engine: Engine, reps: int, per_rep: int, products: int, picks: int) -> 
                         }
                     )
         conn.execute(insert(Recommendation), rows)
+        conn.execute(insert(Transaction), lines)
         conn.execute(
             insert(SalesRep),
             [
