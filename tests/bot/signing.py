@@ -36,7 +36,26 @@ def command_body(text: str, user_id: str, response_url: str, command: str = "/re
     ).encode()
 
 
-def action_body(action_id: str, value: str, user_id: str, response_url: str) -> bytes:
+def action_body(
+    action_id: str, value: str, user_id: str, response_url: str, menu: bool = False
+) -> bytes:
+    """A block_actions payload: a button click, or (menu) an option chosen in a ⋯ menu."""
+    if menu:
+        action = {
+            "type": "overflow",
+            "action_id": action_id,
+            "block_id": "b",
+            "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": value},
+            "action_ts": "1",
+        }
+    else:
+        action = {
+            "type": "button",
+            "action_id": action_id,
+            "block_id": "b",
+            "value": value,
+            "action_ts": "1",
+        }
     payload = {
         "type": "block_actions",
         "team": {"id": "T0STANDIN"},
@@ -47,15 +66,7 @@ def action_body(action_id: str, value: str, user_id: str, response_url: str) -> 
         "container": {"type": "message", "is_ephemeral": True},
         "channel": {"id": "C0SALES"},
         "response_url": response_url,
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "b",
-                "value": value,
-                "action_ts": "1",
-            }
-        ],
+        "actions": [action],
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
 

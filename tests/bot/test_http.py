@@ -125,6 +125,29 @@ def test_vote_down_via_http_hides_the_product(live: LiveServer) -> None:
     assert "Dairy item 02" in all_text(reply["blocks"])
 
 
+def test_feedback_menu_via_http_hides_the_product(live: LiveServer) -> None:
+    _, answer = signed_command(
+        live.url, SECRET, "acme bistro", fixtures.REP_A, live.standin.response_url()
+    )
+    [menu] = [
+        b["accessory"]
+        for b in answer["blocks"]
+        if b.get("block_id") == "pick:3" and b["accessory"]["action_id"] == blocks.FEEDBACK
+    ]
+    [down] = [o["value"] for o in menu["options"] if o["text"]["text"].startswith("👎")]
+    body = action_body(
+        blocks.FEEDBACK, down, fixtures.REP_A, live.standin.response_url("menu"), menu=True
+    )
+    assert post(f"{live.url}/slack/events", body, signed_headers(SECRET, body))[0] == 200
+    [call] = live.standin.wait_for("response_url")
+    assert call.params["replace_original"] is True
+    assert "👎 noted: hidden from now on: Dairy item 03" in all_text(call.params["blocks"])
+    _, reply = signed_command(
+        live.url, SECRET, "acme bistro", fixtures.REP_A, live.standin.response_url()
+    )
+    assert "Dairy item 03" not in all_text(reply["blocks"])
+
+
 def test_app_home_opened_publishes_the_view(live: LiveServer) -> None:
     body = event_body(
         {

@@ -21,6 +21,23 @@ def click(listener, deps: Deps, user: str = fixtures.REP_A, **value) -> dict:
     return respond.only
 
 
+def choose(deps: Deps, option_value: str, user: str = fixtures.REP_A) -> list[dict]:
+    """Pick an option of a ⋯ feedback menu: what Slack sends is the option's value."""
+    respond = RespondDouble()
+    body = {
+        "user": {"id": user},
+        "actions": [{"type": "overflow", "selected_option": {"value": option_value}}],
+    }
+    feedback.pick_feedback(body=body, respond=respond, context={"deps": deps})
+    return respond.calls
+
+
+def answer_blocks(deps: Deps, text: str = "acme bistro") -> list[dict]:
+    ack = AckDouble()
+    recommend(ack=ack, command={"text": text, "user_id": fixtures.REP_A}, context={"deps": deps})
+    return ack.only["blocks"]
+
+
 def answer_text(deps: Deps, text: str = "acme bistro") -> str:
     ack = AckDouble()
     recommend(ack=ack, command={"text": text, "user_id": fixtures.REP_A}, context={"deps": deps})
@@ -65,6 +82,31 @@ def test_voting_again_replaces_the_vote(deps: Deps, filled) -> None:
     with Session(filled) as s:
         assert [r.vote for r in s.scalars(select(Feedback))] == [1]
     assert "Dairy item 02" in answer_text(deps)
+
+
+def test_feedback_menu_stores_the_chosen_vote(deps: Deps, filled) -> None:
+    menus = {
+        b["block_id"]: {o["text"]["text"][0]: o["value"] for o in b["accessory"]["options"]}
+        for b in answer_blocks(deps)
+        if b.get("block_id", "").startswith("pick:")
+    }
+    assert set(menus["pick:2"]) == {"👍", "👎"}
+    [sent] = choose(deps, menus["pick:2"]["👎"])
+    assert sent["replace_original"] is True
+    assert "👎 noted: hidden from now on: Dairy item 02" in all_text(sent["blocks"])
+    assert "Dairy item 02" not in answer_text(deps)
+    [sent] = choose(deps, menus["pick:5"]["👍"])
+    assert "👍 noted for Dairy item 05" in all_text(sent["blocks"])
+    with Session(filled) as s:
+        votes = {(r.product_id, r.vote) for r in s.scalars(select(Feedback))}
+    assert votes == {(2, -1), (5, 1)}
+
+
+def test_feedback_menu_ignores_values_without_a_vote(deps: Deps, filled) -> None:
+    for raw in ["", "{}", blocks.value(c=1, p=2, n=5, new=False), '{"c":1,"p":2,"v":"x"}']:
+        assert choose(deps, raw) == []
+    with Session(filled) as s:
+        assert s.scalars(select(Feedback)).all() == []
 
 
 def test_vote_down_hides_cold_start_products_too(deps: Deps) -> None:
