@@ -90,6 +90,12 @@ def text_lines(served: Served, new_only: bool) -> list[str]:
     return lines
 
 
+def builder_link(surface: dict) -> str:
+    """A Block Kit Builder link that renders `surface` ({"blocks": [...]}, or a Home view)
+    without a workspace; buttons show, but do nothing outside a real app."""
+    return BLOCK_KIT_BUILDER + quote(json.dumps(surface, ensure_ascii=False), safe="")
+
+
 def slack_payload(served: Served, top: int, new_only: bool) -> dict:
     """The message `/recommend` would send for this customer (as the rep sees it)."""
     return blocks.answer_reply(blocks.Answer.of(served, top, new_only)).payload()
@@ -116,8 +122,7 @@ def recommend(ctx: CliContext, customer: str, top: int, new_only: bool, as_slack
         return
     payload = slack_payload(served, top, new_only)
     click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-    # The Builder renders blocks only; buttons show, but do nothing outside a real app.
-    link = BLOCK_KIT_BUILDER + quote(json.dumps({"blocks": payload["blocks"]}), safe="")
+    link = builder_link({"blocks": payload["blocks"]})
     click.echo(f"\nPreview: {link}", err=not sys.stdout.isatty())
 
 
