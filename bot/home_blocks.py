@@ -3,11 +3,13 @@ the rep's digest setting and the live model."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.account_lines import account_title, action_line, quiet_line
 from bot.block_kit import MAX_VIEW_BLOCKS, context, day, divider, header, section
 from bot.blocks import COMMAND
+from bot.mrkdwn import escape
 from db.attention import Account
 from db.serving import LiveModel
 
@@ -19,13 +21,36 @@ class DigestState:
     schedule: str = ""
 
 
+_WEEKLY = re.compile(r"(\d{1,2}) (\d{1,2}) \* \* (\w{3}|\d)")
+_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+
+
+def when_words(cron: str) -> str:
+    """'0 8 * * mon' -> 'Mondays at 08:00'; any other schedule as it is written."""
+    as_written = f"`{escape(cron, 60)}`"
+    match = _WEEKLY.fullmatch(cron.strip().lower())
+    if match is None:
+        return as_written
+    minute, hour, day = match.groups()
+    if day.isdigit():
+        index = int(day) % 7  # cron's 0 and 7 are both Sunday
+    elif day in _DAYS:
+        index = _DAYS.index(day)
+    else:
+        return as_written
+    if int(hour) > 23 or int(minute) > 59:
+        return as_written
+    names = ["Sundays", "Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays"]
+    return f"{names[index]} at {int(hour):02d}:{int(minute):02d}"
+
+
 def digest_line(state: DigestState) -> str:
     if not state.linked:
         return (
             "*Weekly digest:* none: no sales-rep record is linked to your Slack user "
             "(an admin adds your Slack id with `recbot import reps`)."
         )
-    when = f" (`{state.schedule}`, your time zone)" if state.schedule else ""
+    when = f" ({when_words(state.schedule)}, your time zone)" if state.schedule else ""
     if state.opted_out:
         return f"*Weekly digest:* off{when} · `{COMMAND} digest on` restarts it"
     return f"*Weekly digest:* on{when} · `{COMMAND} digest off` stops it"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.deps import Deps
 from bot.events.app_home import app_home_opened
+from bot.home_blocks import when_words
 from db import job_queries, queries
 from tests.bot import fixtures
 from tests.bot.doubles import all_text
@@ -49,9 +52,23 @@ def test_home_orders_accounts_by_attention_with_their_top_action(deps: Deps) -> 
         "4 weeks)"
     ) in text
     assert "Acme Grill" not in text
-    assert "*Weekly digest:* on (`0 8 * * mon`, your time zone)" in text
+    assert "*Weekly digest:* on (Mondays at 08:00, your time zone)" in text
     assert "Model v2 · trained 2026-11-20" in text
     assert "`/recommend &lt;customer&gt;`" in text
+
+
+@pytest.mark.parametrize(
+    ("cron", "words"),
+    [
+        ("0 8 * * mon", "Mondays at 08:00"),
+        ("30 7 * * 5", "Fridays at 07:30"),
+        ("0 8 * * 7", "Sundays at 08:00"),
+        ("0 8 1 * *", "`0 8 1 * *`"),
+        ("0 25 * * mon", "`0 25 * * mon`"),
+    ],
+)
+def test_the_digest_schedule_in_words(cron: str, words: str) -> None:
+    assert when_words(cron) == words
 
 
 def test_home_shows_a_digest_turned_off(deps: Deps) -> None:
