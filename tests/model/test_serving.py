@@ -18,6 +18,7 @@ from db.models import (
     Transaction,
 )
 from db.queries import customer_by_id
+from db.strength import Calibration
 from model import registry
 from model.pipeline import train_and_publish
 from tests.model.helpers import count, fast_params, load_b2b
@@ -96,6 +97,11 @@ def test_train_publishes_both_modes_with_reasons(engine):
         ).one()
     assert version.status == "live" and version.artifact and version.n_rows > 0
     assert version.metrics["holdout"]["all"] > 0 and version.data_to is not None
+    # the holdout calibration behind the strength bands is stored and read back by serving
+    calibration = Calibration.from_metrics(version.metrics)
+    assert calibration is not None and set(calibration.curves) == {"all", "new"}
+    for edges, chances in calibration.curves.values():
+        assert list(edges) == sorted(edges) and list(chances) == sorted(chances)
 
 
 def test_cold_start_customer_gets_segment_then_global_list(engine):
