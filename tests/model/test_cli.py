@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 from click.testing import CliRunner
 
@@ -30,9 +31,14 @@ def test_train_recommend_export_models(engine, database_url, monkeypatch, tmp_pa
     res = run(["recommend", "C00001", "--top", "5"])
     assert res.exit_code == 0, res.output
     lines = res.output.strip().splitlines()
-    # the customer line, then each section: its title, a column header and 5 products
-    assert len(lines) == 1 + 2 * (2 + 5) and "reason" in lines[2]
-    assert lines[1] == "likely to reorder:" and lines[8] == "new for this customer:"
+    # the customer line, then each section: its title, a column header and 5 products (a
+    # reorder with orders in the last year has its timing on the line below it)
+    picks = [line for line in lines if re.match(r"\s+\d+\s+P\d+ ", line)]
+    timings = [line for line in lines if line.lstrip().startswith(("usually", "ordered"))]
+    assert len(lines) == 1 + 2 * 2 + len(picks) + len(timings) and "reason" in lines[2]
+    assert len(picks) == 10 and 0 < len(timings) <= 5 and "strength" in lines[2]
+    new_at = lines.index("new for this customer:")
+    assert lines[1] == "likely to reorder:" and new_at == 3 + 5 + len(timings)
     res = run(["recommend", "C00001", "--new", "--top", "3"])
     assert res.exit_code == 0 and "new for this customer" in res.output
     assert "reorder" not in res.output
