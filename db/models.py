@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -59,6 +61,11 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(256))
     category: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    # active, discontinued or out_of_stock; only an active product inside its availability
+    # window (dates inclusive, either end open) is ever served (db/serving.py).
+    status: Mapped[str] = mapped_column(String(16), server_default="active", default="active")
+    available_from: Mapped[date | None] = mapped_column(Date)
+    available_until: Mapped[date | None] = mapped_column(Date)
 
 
 class ImportBatch(Base):
@@ -366,3 +373,69 @@ class SyncReject(Base):
     kind: Mapped[str] = mapped_column(String(16))
     label: Mapped[str] = mapped_column(String(256))
     reason: Mapped[str] = mapped_column(Text)
+
+
+# --- Catalogue rules: what may be served, applied at answer time (db/serving.py) ------------------
+
+PRODUCT_STATUSES = ("active", "discontinued", "out_of_stock")
+RULE_KINDS = ("exclude", "boost", "promote")
+RULE_TARGETS = ("product", "category")
+
+
+class Rule(Base):
+    """A business rule over what is served. kind: exclude (never served; to one customer segment
+    when segment is set), boost (score times multiplier), promote (may take a promotion slot).
+    target says whether value is a product's external id or a category. The name is what a rep
+    reads in the pick's reason ("promoted: spring campaign")."""
+
+    __tablename__ = "rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(128))
+    segment: Mapped[str | None] = mapped_column(String(64))
+    multiplier: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('exclude', 'boost', 'promote')", name="kind"),
+        CheckConstraint("target IN ('product', 'category')", name="target"),
+        # The answer's exclusion test probes (kind, target, value) for each candidate row.
+        Index("ix_rules_kind_target_value", "kind", "target", "value"),
+    )
+
+
+class RulesVersion(Base):
+    """One row whose version goes up with every change to `rules`: a server process re-reads
+    the rules only when the version it reads along with an answer differs from its cached one,
+    so a rule added by the CLI in another process shows in the next answer."""
+
+    __tablename__ = "rules_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Entitlement(Base):
+    """A product (by external id) or a category a customer may be offered (a contract or price
+    list). A customer with any rows is served only what they allow; one without is unrestricted."""
+
+    __tablename__ = "entitlements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("target IN ('product', 'category')", name="target"),
+        # Also the index the answer probes: (customer, 'product', external id) and
+        # (customer, 'category', category).
+        UniqueConstraint(
+            "customer_id", "target", "value", name="uq_entitlements_customer_target_value"
+        ),
+    )

@@ -26,4 +26,5 @@ def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
     upgrade(engine)
     assert current_revision(engine) == head_revision(engine)
     tables = set(inspect(engine).get_table_names())
-    assert {"transactions", "customers", "rep_assignments"} <= tables
+    assert {"transactions", "customers", "rep_assignments", "rules", "entitlements"} <= tables
+    assert "status" in {c["name"] for c in inspect(engine).get_columns("products")}
