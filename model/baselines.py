@@ -84,14 +84,14 @@ class TifuKnn(Recommender):
         self.bought = inter.matrix()
         self.vecs = decayed(inter, self.decay)
         self.own = l2_rows(self.vecs)
-        self.idx, self.sim = neighbours(self.vecs, self.k)
+        self.idx, self.sim = neighbours(self.vecs, self.k, normed=self.own)
         return self
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         own = self.own[rows].toarray()
         if not len(rows):
             return own
-        nb = neighbour_scores(self.vecs, self.idx[rows], self.sim[rows])
+        nb = neighbour_scores(self.vecs, self.idx[rows], self.sim[rows], self.own)
         return self.alpha * own + (1 - self.alpha) * nb
 
     def params(self) -> dict[str, Any]:

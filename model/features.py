@@ -1,5 +1,11 @@
 """Pair features computed from weekly history: the customer's own purchase pattern, neighbours,
-item-item co-purchase and popularity. Shared by the baselines and the Keras ranker."""
+item-item co-purchase and popularity. Shared by the baselines and the Keras ranker.
+
+The neighbour and EASE scores are dense over products, so they are never held for every customer:
+`Features` keeps what they are computed from (each customer's neighbours, EASE's item weights) and
+`Features.block(rows)` computes them for a chunk of customers, to be used and dropped. Memory is
+then the sparse history plus a few (chunk x products) blocks, whatever the number of customers.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,11 @@ from scipy import sparse
 from model.data import Interactions
 
 HISTORY = 32  # products per customer fed to the customer tower
+# customers per (customers x products) block of neighbour/EASE scores: bench/RESULTS.md ("Training
+# memory in customer chunks") measures memory and time against it
+CUSTOMER_CHUNK = 2048
+# cells of one (customers x customers) similarity block in `neighbours`
+SIMILARITY_CELLS = 2048 * 8192
 OWN_FEATURES = ["freq", "weeks", "recency", "tenure", "overdue", "share", "log_qty", "last12"]
 DENSE_FEATURES = [
     "knn",
@@ -37,15 +48,20 @@ def l2_rows(m: sparse.csr_matrix) -> sparse.csr_matrix:
 
 
 def neighbours(
-    vecs: sparse.csr_matrix, k: int, rows: np.ndarray | None = None, chunk: int = 2048
+    vecs: sparse.csr_matrix,
+    k: int,
+    rows: np.ndarray | None = None,
+    normed: sparse.csr_matrix | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The k most cosine-similar other customers of each customer in `rows` (default: all).
 
     Returns (indices, similarities), one row per customer; rows not asked for stay zero.
+    `normed` is l2_rows(vecs) where the caller has it already.
     """
-    normed = l2_rows(vecs).astype(np.float32)
+    normed = (l2_rows(vecs) if normed is None else normed).astype(np.float32, copy=False)
     n = normed.shape[0]
     k = max(1, min(k, n - 1))
+    chunk = max(16, SIMILARITY_CELLS // max(n, 1))  # a block is chunk x customers
     idx = np.zeros((n, k), np.int32)
     sim = np.zeros((n, k), np.float32)
     want = np.arange(n) if rows is None else np.asarray(rows)
@@ -60,15 +76,24 @@ def neighbours(
     return idx, np.maximum(sim, 0.0)
 
 
-def neighbour_scores(vecs: sparse.csr_matrix, idx: np.ndarray, sim: np.ndarray) -> np.ndarray:
-    """Dense (customers x products): similarity-weighted mean of the neighbours' vectors."""
+def neighbour_scores(
+    vecs: sparse.csr_matrix,
+    idx: np.ndarray,
+    sim: np.ndarray,
+    normed: sparse.csr_matrix | None = None,
+) -> np.ndarray:
+    """Dense (len(idx) x products): similarity-weighted mean of the neighbours' vectors, for the
+    customers whose neighbours are the rows of `idx` and `sim`. `normed` is l2_rows(vecs)."""
     n, k = idx.shape
     w = sparse.csr_matrix(
         (sim.ravel(), idx.ravel(), np.arange(0, n * k + 1, k)), shape=(n, vecs.shape[0])
     )
     norm = sim.sum(axis=1, keepdims=True)
     norm[norm == 0] = 1.0
-    return (w @ l2_rows(vecs)).toarray().astype(np.float32) / norm
+    unit = l2_rows(vecs) if normed is None else normed
+    out = (w @ unit).toarray().astype(np.float32, copy=False)
+    out /= norm
+    return out
 
 
 def ease(
@@ -103,10 +128,14 @@ class Features:
 
     own: sparse.csr_matrix  # bought-before pairs, pattern shared by every own feature
     own_values: np.ndarray  # (nnz, len(OWN_FEATURES)) aligned with own.data
-    nbr_idx: np.ndarray
+    nbr_idx: np.ndarray  # (customers, k): each customer's nearest customers
+    nbr_sim: np.ndarray  # (customers, k): and their cosine similarities
+    normed: sparse.csr_matrix  # own, each row of unit length: what neighbours share
+    binary: sparse.csr_matrix  # own with ones: what EASE reads
+    ease_items: np.ndarray  # the products EASE covers
+    ease_b: np.ndarray  # (len(ease_items), len(ease_items)) EASE weights
+    with_neighbours: np.ndarray  # per customer: whether nbr_idx and nbr_sim were computed
     pop_count: np.ndarray  # customers buying each product
-    knn: np.ndarray  # log-scaled neighbour scores (customers x products)
-    ease: np.ndarray  # log-scaled EASE scores (customers x products)
     weeks_bought: np.ndarray  # per own pair, aligned with own.data
     recency: np.ndarray  # per own pair: weeks since last purchase
     last12: np.ndarray  # per own pair: weeks bought among the last 12
@@ -119,29 +148,49 @@ class Features:
     hist_items: np.ndarray  # (customers, HISTORY): most bought products, padded with 0
     hist_w: np.ndarray  # (customers, HISTORY): their decayed frequencies, 0 for padding
 
-    def dense_at(self, c: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Dense features at pairs: (n, len(DENSE_FEATURES))."""
+    def block(self, rows: np.ndarray) -> CustomerBlock:
+        """Log-scaled neighbour and EASE scores of customers `rows` against every product."""
+        rows = np.asarray(rows)
+        if not self.with_neighbours[rows].all():
+            raise ValueError("these features were built for other customers")
+        knn = neighbour_scores(self.own, self.nbr_idx[rows], self.nbr_sim[rows], self.normed)
+        eas = ease_scores(self.binary[rows], self.ease_items, self.ease_b)
+        knn *= 50
+        np.log1p(knn, out=knn)
+        sign = np.sign(eas)  # in place from here: a block is the largest array there is
+        np.abs(eas, out=eas)
+        eas *= 50
+        np.log1p(eas, out=eas)
+        eas *= sign
+        return CustomerBlock(self, rows, knn, eas)
+
+    def dense_at(self, c: np.ndarray, p: np.ndarray, chunk: int = CUSTOMER_CHUNK) -> np.ndarray:
+        """Dense features at pairs: (n, len(DENSE_FEATURES)), from one block per `chunk`
+        customers among `c`."""
+        c, p = np.asarray(c), np.asarray(p)
+        knn, eas = np.zeros(len(c), np.float32), np.zeros(len(c), np.float32)
+        customers, which = np.unique(c, return_inverse=True)
+        order = np.argsort(which, kind="stable")
+        bounds = np.searchsorted(which[order], np.arange(0, len(customers) + chunk, chunk))
+        for i, s in enumerate(range(0, len(customers), chunk)):
+            at = order[bounds[i] : bounds[i + 1]]
+            b = self.block(customers[s : s + chunk])
+            local = which[at] - s
+            knn[at], eas[at] = b.knn[local, p[at]], b.ease[local, p[at]]
+        return self.dense_with(knn, eas, c, p)
+
+    def dense_with(
+        self, knn: np.ndarray, eas: np.ndarray, c: np.ndarray, p: np.ndarray
+    ) -> np.ndarray:
+        """Dense features at pairs (c, p) whose neighbour and EASE scores are known."""
         return _dense(
-            self.knn[c, p],
-            self.ease[c, p],
+            knn,
+            eas,
             self.pop[p],
             self.pop_recent[p],
             self.activity[c],
             self.cat_share[c, self.pcat[p]],
             self.product_cols[p],
-        )
-
-    def linear_block(self, rows: np.ndarray | slice, w: np.ndarray) -> np.ndarray:
-        """Dense features of customers `rows` against every product, times `w` (one weight per
-        feature): (len(rows), products), without materialising the (rows, products, features)
-        block."""
-        act = self.activity[rows, None]
-        return (
-            self.knn[rows] * (w[0] + w[4] * act)
-            + self.ease[rows] * (w[1] + w[5] * act)
-            + (self.pop * w[2] + self.pop_recent * w[3])[None, :]
-            + self.cat_share[rows][:, self.pcat] * w[6]
-            + (self.product_cols @ w[7:9])[None, :]
         )
 
     def own_positions(self, c: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -163,6 +212,36 @@ class Features:
         hit = pos >= 0
         vals[hit] = self.own_values[pos[hit]]
         return vals, hit.astype(np.float32)
+
+
+@dataclass
+class CustomerBlock:
+    """The neighbour and EASE scores of some customers against every product: computed once
+    per chunk of customers, read for the pairs and the linear part, then dropped."""
+
+    f: Features
+    rows: np.ndarray  # customer indices, one per row of knn and ease
+    knn: np.ndarray  # (len(rows), products), log-scaled
+    ease: np.ndarray  # (len(rows), products), log-scaled
+
+    def dense_at(self, local: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Dense features at pairs (rows[local], p)."""
+        return self.f.dense_with(self.knn[local, p], self.ease[local, p], self.rows[local], p)
+
+    def linear(self, w: np.ndarray) -> np.ndarray:
+        """Dense features of these customers against every product, times `w` (one weight per
+        feature): (len(rows), products), without materialising the (rows, products, features)
+        block."""
+        f, rows = self.f, self.rows
+        act = f.activity[rows, None]
+        out = self.knn * (w[0] + w[4] * act)
+        part = self.ease * (w[1] + w[5] * act)
+        out += part
+        out += (f.pop * w[2] + f.pop_recent * w[3])[None, :]
+        np.multiply(f.cat_share[rows][:, f.pcat], w[6], out=part)
+        out += part
+        out += (f.product_cols @ w[7:9])[None, :]
+        return out
 
 
 def _dense(
@@ -189,7 +268,8 @@ class FeatureParams:
 
 
 def build(inter: Interactions, fp: FeatureParams, rows: np.ndarray | None = None) -> Features:
-    """All features at `inter.as_of`; the dense neighbour/EASE scores only for `rows` if given."""
+    """All features at `inter.as_of`; neighbours (and so `Features.block`) only for `rows` if
+    given."""
     n_w = max(inter.n_weeks, 1)
     key = inter.c.astype(np.int64) * inter.n_products + inter.p  # rows sorted by c, p, week
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, int)
@@ -234,24 +314,19 @@ def build(inter: Interactions, fp: FeatureParams, rows: np.ndarray | None = None
     ).astype(np.float32)
 
     binary = sparse.csr_matrix((np.ones_like(freq_v), pp, indptr), shape=own.shape)
-    nbr_idx, nbr_sim = neighbours(own, fp.knn_k, rows)
+    normed = l2_rows(own)
+    nbr_idx, nbr_sim = neighbours(own, fp.knn_k, rows, normed)
+    with_nbr = np.ones(inter.n_customers, bool)
+    if rows is not None:  # training windows only need the customers they sample
+        with_nbr[:] = False
+        with_nbr[rows] = True
     items, b = ease(binary, fp.ease_lambda, fp.ease_items)
-    if rows is None:
-        knn = neighbour_scores(own, nbr_idx, nbr_sim)
-        eas = ease_scores(binary, items, b)
-    else:  # training windows only need the customers they sample
-        knn = np.zeros(own.shape, np.float32)
-        eas = np.zeros(own.shape, np.float32)
-        knn[rows] = neighbour_scores(own, nbr_idx[rows], nbr_sim[rows])
-        eas[rows] = ease_scores(binary[rows], items, b)
     pop_count = np.asarray(binary.sum(axis=0)).ravel()
     recent_c = np.unique(key[inter.week < fp.recent_weeks]) % inter.n_products
     pop_recent = np.bincount(recent_c, minlength=inter.n_products).astype(np.float32)
     n = max(inter.n_customers, 1)
     pop = np.log1p(pop_count / n * 1000).astype(np.float32)
     pop_r = np.log1p(pop_recent / n * 1000).astype(np.float32)
-    knn = np.log1p(knn * 50, out=knn)
-    eas = np.sign(eas) * np.log1p(np.abs(eas) * 50)
     act = (np.log1p(np.diff(indptr)) / 5).astype(np.float32)
     pcat = inter.category_codes()
     n_cat = int(pcat.max()) + 1 if len(pcat) else 1
@@ -265,9 +340,13 @@ def build(inter: Interactions, fp: FeatureParams, rows: np.ndarray | None = None
         own,
         own_values,
         nbr_idx,
+        nbr_sim,
+        normed,
+        binary,
+        items,
+        b,
+        with_nbr,
         pop_count,
-        knn,
-        eas.astype(np.float32),
         w,
         recency,
         last12,

@@ -21,7 +21,6 @@ def recommendation_rows(
     score, f: Features, inter: Interactions, version_id: int, n: int = TOP_N, chunk: int = 1024
 ) -> Iterator[list[Row]]:
     """Serving rows, one list per chunk of customers, for both modes."""
-    nbr = neighbour_counts(f)
     seg_top = segment_top(inter, f, n)
     segs = inter.segments if inter.segments is not None else None
     seg_sets = {s: set(items.tolist()) for s, (items, _) in seg_top.items() if s}
@@ -30,6 +29,7 @@ def recommendation_rows(
     for s in range(0, inter.n_customers, chunk):
         rows = np.arange(s, min(s + chunk, inter.n_customers))
         scores = score(rows)
+        nbr = neighbour_counts(f, rows)
         out: list[Row] = []
         for mode in ("all", "new"):
             top = top_k(scores, n, bought[rows] if mode == "new" else None)
@@ -38,7 +38,7 @@ def recommendation_rows(
                 sc = np.where(_is_bought(bought, rows, top), -np.inf, sc)
             r_local, rank = np.nonzero(np.isfinite(sc))
             c_idx, p_idx = rows[r_local], top[r_local, rank]
-            why = reasons(f, nbr, c_idx, p_idx, segs, seg_sets)
+            why = reasons(f, nbr[r_local, p_idx], c_idx, p_idx, segs, seg_sets)
             out.extend(
                 zip(
                     [version_id] * len(c_idx),

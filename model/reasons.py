@@ -8,32 +8,30 @@ from scipy import sparse
 from model.features import Features
 
 
-def neighbour_counts(f: Features, chunk: int = 2048) -> np.ndarray:
-    """How many of each customer's nearest accounts bought each product (dense, small ints)."""
-    n, k = f.nbr_idx.shape
+def neighbour_counts(f: Features, rows: np.ndarray) -> np.ndarray:
+    """How many of each nearest account of customers `rows` bought each product:
+    (len(rows), products), small ints."""
+    rows = np.asarray(rows)
+    k = f.nbr_idx.shape[1]
     a = sparse.csr_matrix(
-        (np.ones(n * k, np.float32), f.nbr_idx.ravel(), np.arange(0, n * k + 1, k)),
-        shape=(n, f.own.shape[0]),
+        (np.ones(len(rows) * k, np.float32), f.nbr_idx[rows].ravel(), np.arange(len(rows) + 1) * k),
+        shape=(len(rows), f.own.shape[0]),
     )
-    binary = f.own.copy()
-    binary.data[:] = 1.0
-    out = np.empty(f.own.shape, np.int16)
-    for s in range(0, n, chunk):
-        out[s : s + chunk] = (a[s : s + chunk] @ binary).toarray()
-    return out
+    return (a @ f.binary).toarray().astype(np.int16)
 
 
 def reasons(
     f: Features,
-    nbr: np.ndarray,
+    nn: np.ndarray,
     c: np.ndarray,
     p: np.ndarray,
     segment_of: np.ndarray | None = None,
     top_in_segment: dict | None = None,
 ) -> list[str]:
-    """One reason per (customer index, product index) pair."""
+    """One reason per (customer index, product index) pair; `nn` says how many of the customer's
+    nearest accounts bought the product (neighbour_counts at the pair)."""
     pos = f.own_positions(c, p)
-    nn = nbr[c, p].astype(int)
+    nn = nn.astype(int)
     k = f.nbr_idx.shape[1]
     out = []
     for i in range(len(c)):

@@ -21,7 +21,15 @@ from model.baselines import Popularity
 from model.calibration import calibrate
 from model.data import Interactions
 from model.evaluate import holdout_metrics
-from model.features import DENSE_FEATURES, HISTORY, OWN_FEATURES, FeatureParams, Features, build
+from model.features import (
+    CUSTOMER_CHUNK,
+    DENSE_FEATURES,
+    HISTORY,
+    OWN_FEATURES,
+    FeatureParams,
+    Features,
+    build,
+)
 from model.quiet_tf import import_keras
 from model.training_data import (
     HOLDOUT_CUSTOMERS,
@@ -239,17 +247,27 @@ class NumpyScorer:
             u, v = self.towers
             out += u[rows] @ v.T
         if self.mlps is not None:
-            f, w = self.f, self.mlps
-            out += f.linear_block(rows, w["dense_linear"][0][:, 0])
-            lengths = np.diff(f.own.indptr)[rows]
-            pos = np.repeat(f.own.indptr[rows] - np.cumsum(lengths) + lengths, lengths) + np.arange(
-                lengths.sum()
-            )
-            local = np.repeat(np.arange(len(rows)), lengths)
-            cols = f.own.indices[pos]
-            x = np.concatenate([f.own_values[pos], f.dense_at(rows[local], cols)], axis=1)
-            out[local, cols] += _mlp(x, w["own_hidden"], w["own_out"])[:, 0]
+            for s in range(0, len(rows), CUSTOMER_CHUNK):
+                part = slice(s, s + CUSTOMER_CHUNK)
+                self._add_feature_scores(rows[part], self.mlps, out[part])
         return out
+
+    def _add_feature_scores(
+        self, rows: np.ndarray, w: dict[str, list[np.ndarray]], out: np.ndarray
+    ) -> None:
+        """Add to `out` the linear part for every product and the MLP on the products bought
+        before, from one block of these customers' neighbour and EASE scores."""
+        f = self.f
+        block = f.block(rows)
+        out += block.linear(w["dense_linear"][0][:, 0])
+        lengths = np.diff(f.own.indptr)[rows]
+        pos = np.repeat(f.own.indptr[rows] - np.cumsum(lengths) + lengths, lengths) + np.arange(
+            lengths.sum()
+        )
+        local = np.repeat(np.arange(len(rows)), lengths)
+        cols = f.own.indices[pos]
+        x = np.concatenate([f.own_values[pos], block.dense_at(local, cols)], axis=1)
+        out[local, cols] += _mlp(x, w["own_hidden"], w["own_out"])[:, 0]
 
 
 def _mlp(x: np.ndarray, hidden: list[np.ndarray], out: list[np.ndarray]) -> np.ndarray:
