@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from db.synthetic import B2BParams, b2b_profile, seed_profile, write_csv
+from db.synthetic import B2BParams, seed_chunks, write_b2b, write_part
 
 
 def companion_paths(out: Path) -> dict[str, Path]:
@@ -58,26 +58,17 @@ def generate(
     """Write a canonical transactions CSV (b2b also writes customers, products and reps files)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if profile == "seed":
-        write_csv(seed_profile(rows or 100_000, seed=seed), out)
+        for i, chunk in enumerate(seed_chunks(rows or 100_000, seed=seed)):
+            write_part(chunk, out, first=i == 0)
         click.echo(f"Wrote {rows or 100_000:,} rows of the seed profile to {out}.")
         return
-    data = b2b_profile(
-        B2BParams(
-            customers=customers,
-            products=products,
-            weeks=weeks,
-            rows=rows,
-            density=density,
-            seed=seed,
-        )
-    )
-    write_csv(data.transactions, out)
     paths = companion_paths(out)
-    write_csv(data.customers, paths["customers"])
-    write_csv(data.products, paths["products"])
-    write_csv(data.reps, paths["reps"])
+    params = B2BParams(
+        customers=customers, products=products, weeks=weeks, rows=rows, density=density, seed=seed
+    )
+    written = write_b2b(params, out, paths)
     click.echo(
-        f"Wrote {len(data.transactions):,} b2b transactions to {out}, and "
+        f"Wrote {written:,} b2b transactions to {out}, and "
         f"{', '.join(str(p) for p in paths.values())}."
     )
 
