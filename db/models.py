@@ -439,3 +439,24 @@ class Entitlement(Base):
             "customer_id", "target", "value", name="uq_entitlements_customer_target_value"
         ),
     )
+
+
+# --- Similar products: each product's neighbours under one model version -----------------------
+
+
+class SimilarProduct(Base):
+    """A product's rank-th most similar product under one model version, from the source the
+    version's training judged better on its holdout (metrics['similar']['served']). Written with
+    the version's recommendations; read by `/recommend similar` and the substitute line
+    (db/similar.py). No foreign keys to products, as for recommendations: a publish writes
+    products x 20 rows derived from existing ids."""
+
+    __tablename__ = "similar_products"
+
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    similar_product_id: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)

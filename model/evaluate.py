@@ -156,6 +156,77 @@ def holdout_metrics(
     return out
 
 
+def recent_queries(
+    inter: Interactions,
+    rows: np.ndarray,
+    recent_weeks: int = 4,
+    per_customer: int = 3,
+    max_queries: int = 5000,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(customer, product) pairs to ask for neighbours of: up to `per_customer` of the products
+    each customer in `rows` bought in its last `recent_weeks` weeks, most recent first; a seeded
+    sample of `max_queries` beyond that. Customers with no recent purchase give no query."""
+    want = np.zeros(inter.n_customers, bool)
+    want[rows] = True
+    keep = want[inter.c] & (inter.week < recent_weeks)
+    c, p, wk = inter.c[keep], inter.p[keep], inter.week[keep]
+    order = np.lexsort((p, wk, c))  # per customer, most recent week first
+    c, p = c[order], p[order]
+    pair = c.astype(np.int64) * inter.n_products + p
+    _, idx = np.unique(pair, return_index=True)  # each product once, at its most recent week
+    once = np.zeros(len(pair), bool)
+    once[idx] = True
+    c, p = c[once], p[once]
+    starts = np.r_[0, np.flatnonzero(c[1:] != c[:-1]) + 1] if len(c) else np.zeros(0, int)
+    rank = np.arange(len(c)) - np.repeat(starts, np.diff(np.r_[starts, len(c)]))
+    c, p = c[rank < per_customer], p[rank < per_customer]
+    if len(c) > max_queries:
+        pick = np.sort(np.random.default_rng(seed).choice(len(c), max_queries, replace=False))
+        c, p = c[pick], p[pick]
+    return c.astype(np.int64), p.astype(np.int64)
+
+
+def neighbour_metrics(
+    similarity: Callable[[np.ndarray], np.ndarray],
+    inter: Interactions,
+    truths: dict[str, Truth],
+    k: int = 10,
+    recent_weeks: int = 4,
+    max_queries: int = 5000,
+    seed: int = 0,
+    chunk: int = 512,
+) -> dict[str, dict[str, float]]:
+    """How well a product's neighbours predict what its buyers buy next, per mode.
+
+    For a customer who bought X in the last `recent_weeks` weeks of `inter`, X's top k
+    neighbours (X itself left out; in mode 'new' also what the customer bought before) are
+    scored against what the customer bought after (`truths`, as for ranking). `similarity`
+    gives (len(items), products) scores for product indices, higher is more similar.
+    """
+    bought = inter.matrix().tocsr()
+    out: dict[str, dict[str, float]] = {}
+    for mode, truth in truths.items():
+        qc, qx = recent_queries(inter, truth.rows, recent_weeks, max_queries=max_queries, seed=seed)
+        where = {int(r): i for i, r in enumerate(truth.rows.tolist())}
+        recs = []
+        for s in range(0, len(qc), chunk):
+            c, x = qc[s : s + chunk], qx[s : s + chunk]
+            scores = similarity(x).astype(np.float32, copy=True)
+            scores[np.arange(len(x)), x] = -np.inf
+            recs.append(top_k(scores, k, bought[c] if mode == "new" else None))
+        at = [where[int(c)] for c in qc.tolist()]
+        asked = Truth(qc, [truth.items[i] for i in at], truth.sizes[at])
+        all_recs = np.concatenate(recs) if recs else np.zeros((0, k), np.int64)
+        res = (
+            metrics_at_k(all_recs, asked, inter.n_products, k)
+            if len(qc)
+            else dict.fromkeys(METRICS, 0.0)
+        )
+        out[mode] = {**res, "queries": len(qc)}
+    return out
+
+
 def run_comparison(
     models: Sequence[Recommender],
     inter: Interactions,

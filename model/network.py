@@ -115,6 +115,22 @@ def build_ranker(
     return keras.Model(inputs, out, name="ranker")
 
 
+def build_item_embeddings(n_products: int, group: int, dim: int = 32) -> KerasModel:
+    """Item2vec for what comes next: a product the customer bought (the context) against a group
+    of candidate products bought afterwards (the positive first, then sampled negatives).
+
+    score(x, y) = context_embedding[x] . target_embedding[y] + target_bias[y]
+    """
+    x_in = keras.Input((1,), name="item", dtype="int32")
+    c_in = keras.Input((group,), name="candidates", dtype="int32")
+    u = layers.Embedding(n_products, dim, name="context_embedding")(x_in)
+    v = layers.Embedding(n_products, dim, name="target_embedding")(c_in)
+    b = layers.Embedding(n_products, 1, embeddings_initializer="zeros", name="target_bias")(c_in)
+    score = layers.Add(name="next_score")([RowDot(name="next_dot")(u, v), b])
+    out = layers.Reshape((group,), name="scores")(score)
+    return keras.Model([x_in, c_in], out, name="item_embeddings")
+
+
 def seed_everything(seed: int) -> None:
     """Python, numpy and TensorFlow seeds, and deterministic TensorFlow ops."""
     import tensorflow as tf

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -14,6 +14,7 @@ from model.base import Log, Servable, TrainingError
 from model.blog import SeedRanker
 from model.data import load_interactions, newest_transaction
 from model.precompute import cold_start_rows, recommendation_rows
+from model.substitutes import similar_products
 from model.train import KerasRanker, RankerParams
 from model.training_data import check_size
 
@@ -61,6 +62,11 @@ def train_and_publish(
         fitted = model.train(inter)
         timings["train"] = time.perf_counter() - t
         metrics = fitted.metrics(inter.n_products)
+        t = time.perf_counter()
+        emb = replace(params.item_embeddings, seed=params.seed)
+        similar = similar_products(inter, fitted.holdout_weeks, emb, log)
+        metrics["similar"] = similar.metrics
+        timings["similar"] = time.perf_counter() - t
         registry.record_trained(
             engine,
             vid,
@@ -76,14 +82,17 @@ def train_and_publish(
         t = time.perf_counter()
         rows = recommendation_rows(model.score, fitted.features, inter, vid)
         cold = cold_start_rows(inter, fitted.features, vid)
+        similar_rows = similar.rows(inter, vid)
         if not verdict.passed:
             registry.reject(engine, vid, verdict.reason)
             status, written = "rejected", 0
         elif promote:
-            written = registry.publish(engine, vid, rows, cold, verdict.reason)
+            written = registry.publish(engine, vid, rows, cold, verdict.reason, similar_rows)
             status = "live"
         else:
-            written = registry.store_candidate(engine, vid, rows, cold, verdict.reason)
+            written = registry.store_candidate(
+                engine, vid, rows, cold, verdict.reason, similar_rows
+            )
             status = "candidate"
         timings["precompute_and_switch"] = time.perf_counter() - t
     except (TrainingError, RecbotError) as exc:

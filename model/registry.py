@@ -17,12 +17,13 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from core.errors import RecbotError
 from db import serving
-from db.models import ColdStartRecommendation, ModelVersion, Recommendation
+from db.models import ColdStartRecommendation, ModelVersion, Recommendation, SimilarProduct
 
 GATE_K = 10
 DEFAULT_TOLERANCE = 0.05  # a new version may be up to 5% below the live one on holdout NDCG@10
 REC_COLUMNS = ("model_version_id", "customer_id", "mode", "rank", "product_id", "score", "reason")
 COLD_COLUMNS = ("model_version_id", "segment", "rank", "product_id", "score", "reason")
+SIMILAR_COLUMNS = ("model_version_id", "product_id", "rank", "similar_product_id", "score")
 
 
 def _now() -> datetime:
@@ -144,12 +145,15 @@ def _copy_field(value: object) -> str:
     return text
 
 
-def _write_rows(conn: Connection, rec_chunks: Iterable[list], cold_rows: list) -> int:
+def _write_rows(
+    conn: Connection, rec_chunks: Iterable[list], cold_rows: list, similar_rows: list
+) -> int:
     n = 0
     for chunk in rec_chunks:
         _bulk_insert(conn, "recommendations", REC_COLUMNS, chunk)
         n += len(chunk)
     _bulk_insert(conn, "cold_start_recommendations", COLD_COLUMNS, cold_rows)
+    _bulk_insert(conn, "similar_products", SIMILAR_COLUMNS, similar_rows)
     return n
 
 
@@ -166,7 +170,7 @@ def _flip_live(conn: Connection, version_id: int, reason: str | None) -> int | N
     keep += list(
         conn.execute(select(ModelVersion.id).where(ModelVersion.status == "candidate")).scalars()
     )
-    for table in (Recommendation, ColdStartRecommendation):
+    for table in (Recommendation, ColdStartRecommendation, SimilarProduct):
         conn.execute(delete(table).where(table.model_version_id.not_in(keep)))
     return old
 
@@ -177,20 +181,27 @@ def publish(
     rec_chunks: Iterable[list],
     cold_rows: list,
     reason: str | None = None,
+    similar_rows: list | None = None,
 ) -> int:
-    """Write the version's rows and make it live, all in one transaction. Returns rows written."""
+    """Write the version's rows (recommendations, cold-start lists, similar products) and make
+    it live, all in one transaction. Returns the recommendation rows written."""
     with engine.begin() as conn:
-        n = _write_rows(conn, rec_chunks, cold_rows)
+        n = _write_rows(conn, rec_chunks, cold_rows, similar_rows or [])
         _flip_live(conn, version_id, reason)
     return n
 
 
 def store_candidate(
-    engine: Engine, version_id: int, rec_chunks: Iterable[list], cold_rows: list, reason: str
+    engine: Engine,
+    version_id: int,
+    rec_chunks: Iterable[list],
+    cold_rows: list,
+    reason: str,
+    similar_rows: list | None = None,
 ) -> int:
     """Keep a gate-passing version's rows without serving them (promote it later)."""
     with engine.begin() as conn:
-        n = _write_rows(conn, rec_chunks, cold_rows)
+        n = _write_rows(conn, rec_chunks, cold_rows, similar_rows or [])
         conn.execute(
             update(ModelVersion)
             .where(ModelVersion.id == version_id)

@@ -30,6 +30,7 @@ from model.features import (
     Features,
     build,
 )
+from model.item_embeddings import EmbeddingParams
 from model.quiet_tf import import_keras
 from model.training_data import (
     HOLDOUT_CUSTOMERS,
@@ -61,6 +62,8 @@ class RankerParams:
     seed_epochs: int = 50  # the blog recipe's epochs (arch seed)
     seed_batch: int = 500
     features: FeatureParams = field(default_factory=FeatureParams)
+    # the product embeddings behind similar products (model/substitutes.py), trained alongside
+    item_embeddings: EmbeddingParams = field(default_factory=EmbeddingParams)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

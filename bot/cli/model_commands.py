@@ -83,6 +83,17 @@ def train(
         f"{h['all']:.4f} / new {h['new']:.4f} (popularity {pop['all']:.4f} / "
         f"{pop['new']:.4f})"
     )
+    similar = res.metrics.get("similar")
+    if similar:
+        judged = similar["holdout"]
+        click.echo(
+            f"  similar:  from {similar['served']} (holdout NDCG@{similar['k']} all / new: "
+            + ", ".join(
+                f"{name} {m['all']['ndcg']:.4f} / {m['new']['ndcg']:.4f}"
+                for name, m in judged.items()
+            )
+            + ")"
+        )
     click.echo(
         f"  served:   {res.rows_written:,} recommendation rows written"
         if res.rows_written

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from db.models import Customer, Product, Transaction
 from db.synthetic import B2BParams, b2b_profile
+from model.item_embeddings import EmbeddingParams
 from model.train import RankerParams
 
 FAST = {
@@ -19,6 +20,7 @@ FAST = {
     "patience": 2,
     "batch": 128,
     "windows": 2,
+    "item_embeddings": EmbeddingParams(dim=8, negatives=7, epochs=2, max_pairs=20_000),
 }
 
 
