@@ -34,7 +34,9 @@ from slack_sdk.signature import SignatureVerifier  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from db import rules  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
+from db.rule_set import RuleRef  # noqa: E402
 from db.session import make_engine  # noqa: E402
 from tests.slack_standin import BOT_TOKEN, SlackStandIn  # noqa: E402
 
@@ -211,6 +213,82 @@ def _copy(cur, target: str, rows) -> None:
     with cur.copy(f"COPY {target} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+# -- business rules ------------------------------------------------------------------------------
+
+CATEGORIES = 20
+
+
+def bench_rules(n: int, products: int) -> list[RuleRef]:
+    """n rules of every kind, as a team might have them: product recalls, category exclusions
+    for a segment, strategic boosts, campaign promotions."""
+    rng = random.Random(11)
+    out: list[RuleRef] = []
+    for i in range(n):
+        product, category = f"P{rng.randint(1, products):05d}", f"Cat{i % CATEGORIES:02d}"
+        match i % 5:
+            case 0 | 1:
+                out.append(rules.make_rule(f"recall {i}", "exclude", product=product))
+            case 2:
+                segment = SEGMENTS[i % len(SEGMENTS)]
+                out.append(
+                    rules.make_rule(
+                        f"no {category} {i}", "exclude", category=category, segment=segment
+                    )
+                )
+            case 3 | 4:
+                kind, name = ("boost", "strategic") if i % 5 == 3 else ("promote", "campaign")
+                out.append(
+                    rules.make_rule(
+                        f"{name} {i}",
+                        kind,
+                        product=product if i % 2 else None,
+                        category=None if i % 2 else category,
+                        multiplier=1.3 if kind == "boost" else None,
+                    )
+                )
+    return out
+
+
+def set_rules(url: str, n: int, entitlements: bool, products: int) -> None:
+    """Install n rules and (with `entitlements`) a contract for every customer: 15 of the 20
+    categories and 10 products; n = 0 and no entitlements removes them all."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE products SET category = 'Cat' || lpad((id % :k)::text, 2, '0') "
+                "WHERE category = 'Dairy'"
+            ),
+            {"k": CATEGORIES},
+        )
+        rules.add_rules(conn, bench_rules(n, products), replace=True)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("TRUNCATE entitlements")
+        if entitlements:
+            customers = cur.execute("SELECT id FROM customers").fetchall()
+            rng = random.Random(13)
+            _copy(
+                cur,
+                "entitlements (customer_id, target, value)",
+                _contracts(customers, rng, products),
+            )
+        cur.execute("ANALYZE entitlements")
+        raw.commit()
+    finally:
+        raw.close()
+    engine.dispose()
+
+
+def _contracts(customers, rng: random.Random, products: int):
+    for (c,) in customers:
+        for k in rng.sample(range(CATEGORIES), 15):
+            yield c, "category", f"Cat{k:02d}"
+        for p in rng.sample(range(1, products + 1), 10):
+            yield c, "product", f"P{p:05d}"
 
 
 # -- server -------------------------------------------------------------------------------------
@@ -483,16 +561,38 @@ def main() -> None:
         default=200.0,
         help="offered requests/s over all clients; 0 = as fast as they can",
     )
+    parser.add_argument(
+        "--rules", type=int, default=0, help="pair each run with one under this many rules"
+    )
+    parser.add_argument(
+        "--entitlements",
+        action="store_true",
+        help="pair each run with one where every customer has an entitlement list",
+    )
     args = parser.parse_args()
+    paired = bool(args.rules or args.entitlements)
 
     ensure_database(args.database_url)
     fill(args.database_url, args.customers, args.products)
+    if paired:
+        set_rules(args.database_url, 0, False, args.products)
     port = free_port()
     runs = []
+    modes: dict[str, list[dict]] = {"without rules": [], "with rules": []}
     with SlackStandIn() as slack:
         proc = start_server(args.database_url, slack.api_url, port, args.workers, args.threads)
         try:
-            for i in range(args.runs):
+            order = list(modes) if paired else ["without rules"]
+            plan = [m for i in range(args.runs) for m in (order if i % 2 == 0 else order[::-1])]
+            for i, mode in enumerate(plan):
+                if paired:
+                    on = mode == "with rules"
+                    set_rules(
+                        args.database_url,
+                        args.rules if on else 0,
+                        args.entitlements and on,
+                        args.products,
+                    )
                 pids = server_pids(proc.pid)
                 backends = postgres_backends(args.database_url)
                 cpu0 = cpu_seconds(pids), cpu_seconds(backends), time.process_time()
@@ -517,15 +617,18 @@ def main() -> None:
                 result["rss_mb_total"] = round(sum(m[0] for m in mem.values()) / 1024)
                 result["pss_mb_total"] = round(sum(m[1] for m in mem.values()) / 1024)
                 result["tensorflow_loaded"] = any(loads_tensorflow(p) for p in pids)
+                result["loadavg_1m"] = round(os.getloadavg()[0], 2)
                 runs.append(result)
-                print(
-                    json.dumps(
-                        {k: round(v, 1) if isinstance(v, float) else v for k, v in result.items()}
-                    )
-                )
+                modes[mode].append(result)
+                shown = {k: round(v, 1) if isinstance(v, float) else v for k, v in result.items()}
+                print(json.dumps({"mode": mode, **shown} if paired else shown))
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
+    if paired:
+        set_rules(args.database_url, 0, False, args.products)
+        print_pairs(modes, args)
+        return
     summary = {
         k: round(statistics.median(r[k] for r in runs), 1)
         for k in ("rps", "p50_ms", "p90_ms", "p99_ms", "rss_mb_total", "pss_mb_total")
@@ -548,6 +651,36 @@ def main() -> None:
                 "threads": args.threads,
                 **summary,
                 "loadavg_1m_after": round(load, 2),
+            }
+        )
+    )
+
+
+def print_pairs(modes: dict[str, list[dict]], args: argparse.Namespace) -> None:
+    """Each mode's medians, and with rules against without: throughput and p99."""
+    out: dict[str, dict] = {}
+    for mode, results in modes.items():
+        out[mode] = {
+            k: round(statistics.median(r[k] for r in results), 1)
+            for k in ("rps", "p50_ms", "p99_ms")
+        }
+        for side in ("server", "postgres"):
+            out[mode][f"{side}_cpu_ms_per_request"] = round(
+                statistics.median(r["cpu_ms_per_request"][side] for r in results), 2
+            )
+        out[mode]["errors"] = sum(r["errors"] for r in results)
+    base, ruled = out["without rules"], out["with rules"]
+    print(
+        json.dumps(
+            {
+                "median_of_runs": args.runs,
+                "rules": args.rules,
+                "entitlements": args.entitlements,
+                "offered_rps": args.rate or "max",
+                **out,
+                "rps_with_over_without": round(ruled["rps"] / base["rps"], 3),
+                "p99_with_over_without": round(ruled["p99_ms"] / base["p99_ms"], 3),
+                "loadavg_1m_after": round(os.getloadavg()[0], 2),
             }
         )
     )

@@ -66,6 +66,8 @@ class Answer:
     cold_segment: str = ""
     note: str = ""
     timing: Mapping[int, Timing] = field(default_factory=dict)
+    fallback: int = 0  # the new section's last picks are the segment's popular products
+    fallback_segment: str = ""
 
     @classmethod
     def of(cls, served: Served, n: int, new_only: bool, note: str = "") -> Answer:
@@ -81,6 +83,8 @@ class Answer:
             served.cold_segment,
             note,
             served.timing,
+            fallback=served.fallback,
+            fallback_segment=served.fallback_segment,
         )
 
 
@@ -220,6 +224,8 @@ def _sections(answer: Answer, interactive: bool) -> list[dict]:
     out += _pick_blocks(answer, answer.new, "new", interactive) or [
         section("_No new products to suggest._")
     ]
+    if answer.fallback:
+        out.append(context(escape(wording.fallback_note(answer.fallback, answer.fallback_segment))))
     return out
 
 

@@ -118,6 +118,14 @@ def next_step(section: Section, pick: Pick, timing: Timing | None, cold_start: b
     return "Suggest it with their next order"
 
 
+def fallback_note(count: int, segment: str) -> str:
+    """Why the new section ends with popular products: the rules left too few of the account's
+    own picks (db/serving.py: Served.fallback)."""
+    where = f"{segment} accounts" if segment else "all accounts"
+    last = "the last one is" if count == 1 else f"the last {count} are"
+    return f"Catalogue rules left too few of this account's own picks: {last} popular with {where}"
+
+
 def one_in(chance: float) -> str:
     """0.147 -> '1 in 7'; from one in two on, a percentage."""
     if chance >= 0.5:

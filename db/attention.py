@@ -92,7 +92,7 @@ def accounts_by_attention(
 ) -> list[Account]:
     """Every given account with its actions, the ones needing attention first (two reads)."""
     refs = {c.id: c for c in customers}
-    sections = sections_for(conn, model, refs, max(REORDER_DEPTH, NEW_DEPTH))
+    sections = sections_for(conn, model, refs, max(REORDER_DEPTH, NEW_DEPTH), now)
     wanted = {c: [p.product_id for p in s["reorder"][:REORDER_DEPTH]] for c, s in sections.items()}
     found = timings(conn, wanted, now, model.data_to)
     accounts = []

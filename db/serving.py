@@ -1,23 +1,29 @@
 """What is served: the one place that reads the live version's precomputed recommendations.
 
 Every surface (Slack answers, App Home, digests, `recbot recommend`, `recbot export`, the demo)
-reads through here, so they apply the same rules: the live version only, 👎-hidden products left
-out, the reorder list without the products of the new list, and the segment's popularity list for
-customers without history. Keyed reads with bound parameters; no model code.
+reads through here, so they apply the same rules: the live version only; only products that can
+be bought today, that no exclude rule keeps from the customer and that the customer's
+entitlements allow (db/availability.py, SQL conditions); 👎-hidden products left out; the reorder
+list without the products of the new list; boosts, promotion slots and the diversity cap
+(db/arrange.py); and the segment's popularity list for customers without history, or to fill the
+new section when the rules left too few. Keyed reads with bound parameters; no model code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Connection,
+    Date,
     Integer,
+    Select,
     String,
     bindparam,
     case,
@@ -32,6 +38,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from db.arrange import Candidate, Pick, Policy, arrange
+from db.availability import available, rule_matches, servable, unavailable_reason
 from db.models import (
     ColdStartRecommendation,
     Customer,
@@ -43,12 +51,18 @@ from db.models import (
 )
 from db.queries import CustomerRef
 from db.reorder_timing import HISTORY_DAYS, Line, Timing, reference_day, summarize
-from db.strength import Calibration, Strength, band
+from db.rule_set import RuleSet, cached_rules, current_rules, rules_at, version_column
+from db.settings import ServingSettings
+from db.strength import Calibration
+
+__all__ = ["Pick", "Policy"]
 
 Section = Literal["reorder", "new"]
-# How many ranks past the requested count are read, leaving room for hidden products; reading
-# all 50 of each list doubled the cost of the main query.
+# How many ranks past the requested count are read, leaving room for hidden and filtered
+# products; reading all 50 of each list doubled the cost of the main query. A section left
+# short reads the rest of its list (a second round trip, only then).
 SPARE_RANKS = 15
+WHOLE_LIST = 1_000_000  # a max_rank that reads every stored rank
 
 
 @dataclass(frozen=True)
@@ -73,21 +87,6 @@ class LiveModel:
 
 
 @dataclass(frozen=True)
-class Pick:
-    product_id: int
-    name: str
-    category: str | None
-    score: float
-    reason: str
-    external_id: str = ""
-    chance: float | None = None  # calibrated on the holdout; None before calibration existed
-
-    @property
-    def strength(self) -> Strength | None:
-        return band(self.chance)
-
-
-@dataclass(frozen=True)
 class AccountSummary:
     last_order: datetime | None
     lines_12m: int
@@ -106,6 +105,11 @@ class Served:
     cold_start: bool = False
     cold_segment: str = ""  # the segment whose popularity list a cold start shows ('' global)
     timing: Mapping[int, Timing] = field(default_factory=dict)  # reorder picks' rhythm, by id
+    # How many of the new section's picks are the segment's popular products because the rules
+    # (status, exclusions, entitlements) left fewer than asked from the customer's own list;
+    # fallback_segment names that list ('' the whole catalogue's).
+    fallback: int = 0
+    fallback_segment: str = ""
 
     def section(self, name: Section) -> list[Pick]:
         return self.reorder if name == "reorder" else self.new
@@ -154,6 +158,18 @@ def live_model_id(conn: Connection) -> int | None:
     return conn.execute(_LIVE.with_only_columns(ModelVersion.id)).scalar()
 
 
+@functools.cache
+def policy() -> Policy:
+    """This process's promotion slots and diversity cap (PROMOTION_SLOTS, MAX_PER_CATEGORY),
+    read once. Every surface serves under it, so set them alike for `recbot serve` and the CLI."""
+    settings = ServingSettings.from_env()
+    return Policy(settings.promotion_slots, settings.max_per_category)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 # -- the rules every surface shares -------------------------------------------------------------
 
 
@@ -186,6 +202,34 @@ def _section_of(mode: str) -> Section:
     return "reorder" if mode == "all" else "new"
 
 
+_TODAY = bindparam("today", type_=Date)
+_SEGMENT = bindparam("seg", type_=String)
+_REORDERING = ("boost", "promote")
+
+
+_BOTH: tuple[Section, ...] = ("reorder", "new")
+
+
+def _arranged(
+    rows: Mapping[Section, Sequence[Candidate]],
+    low: Mapping[Section, float | None],
+    n: int,
+    rules: RuleSet,
+    segment: str | None,
+    rule_policy: Policy,
+    sections: tuple[Section, ...] = _BOTH,
+) -> dict[Section, list[Pick]] | None:
+    """The sections under the rules; None when one needs ranks that were not read.
+    `low`: per section, the boundary db/arrange.py needs (None: the whole list was read)."""
+    out: dict[Section, list[Pick]] = {}
+    for section in sections:
+        picks = arrange(rows.get(section, ()), n, rules, segment, rule_policy, low.get(section))
+        if picks is None:
+            return None
+        out[section] = picks
+    return out
+
+
 # -- one customer ------------------------------------------------------------------------------
 
 _RECENT = Transaction.occurred_at >= bindparam("since")
@@ -206,55 +250,94 @@ def account_summary(conn: Connection, customer_id: int, now: datetime) -> Accoun
 _MODES = (literal_column("'all'", String), literal_column("'new'", String))
 
 
-def _picks_statement() -> CompoundSelect:
-    """One round trip for an answer: both sections' rows (ordered by mode and rank), the account
-    summary riding along as uncorrelated scalar subqueries (evaluated once per statement), and
-    the last year's purchase lines of the products on the customer's reorder list (mode 'tx'),
-    from which db/reorder_timing.py works out each reorder's rhythm."""
+def _list_length(mode: str) -> Any:
+    """How many ranks the customer's list of `mode` has (an index-only read of its last)."""
+    r = aliased(Recommendation)
+    return (
+        select(func.max(r.rank))
+        .where(
+            r.model_version_id == bindparam("m"), r.customer_id == bindparam("c"), r.mode == mode
+        )
+        .scalar_subquery()
+    )
+
+
+def _pick_columns(source: Any) -> tuple:
+    """What a Pick is built from (`_pick`), with the score and reason of `source`'s row."""
+    return (
+        Product.id,
+        Product.name,
+        Product.category,
+        source.score,
+        source.reason,
+        Product.external_id,
+    )
+
+
+def _picks_statement(touched: bool) -> CompoundSelect:
+    """One round trip for an answer: both sections' rows (ordered by mode and rank), each with
+    `ok` (0: status, availability, an exclude rule or the entitlements keep it out), the account
+    summary, the rules version and both lists' lengths riding along as uncorrelated scalar
+    subqueries (evaluated once per statement), and the last year's purchase lines of the
+    products on the customer's reorder list (mode 'tx'), from which db/reorder_timing.py works
+    out each reorder's rhythm. `touched`: rows any boost or promote rule names are read at any
+    rank, since the rules may lift them into the top n."""
     rec = Recommendation
     summary = [
         select(column).where(Transaction.customer_id == bindparam("c")).scalar_subquery()
         for column in _SUMMARY.selected_columns
     ]
+    window: ColumnElement[bool] = rec.rank <= bindparam("max_rank")
+    if touched:
+        window = or_(window, rule_matches(_REORDERING, _SEGMENT))
+    ok = case((servable(bindparam("c"), _SEGMENT, _TODAY), 1), else_=0)
     sections = (
         select(
             rec.mode.label("mode"),
             rec.rank.label("rank"),
-            Product.id,
-            Product.name,
-            Product.category,
-            rec.score,
-            rec.reason,
-            Product.external_id,
+            *_pick_columns(rec),
+            ok,
             *summary,
+            version_column(),
+            _list_length("all"),
+            _list_length("new"),
         )
         .join(Product, Product.id == rec.product_id)
         .where(
             rec.model_version_id == bindparam("m"),
             rec.customer_id == bindparam("c"),
             rec.mode.in_(_MODES),
-            rec.rank <= bindparam("max_rank"),
+            window,
             _visible(rec),
         )
     )
-    on_list = select(rec.product_id).where(
-        rec.model_version_id == bindparam("m"),
-        rec.customer_id == bindparam("c"),
-        rec.mode == "all",
-        rec.rank <= bindparam("max_rank"),
+    on_list = (
+        select(rec.product_id)
+        .join(Product, Product.id == rec.product_id)
+        .where(
+            rec.model_version_id == bindparam("m"),
+            rec.customer_id == bindparam("c"),
+            rec.mode == "all",
+            window,
+        )
     )
+    no_int, no_text = cast(null(), Integer), cast(null(), String)
     lines = select(
         literal_column("'tx'", String).label("mode"),
-        cast(null(), Integer).label("rank"),
+        no_int.label("rank"),
         Transaction.product_id,
-        cast(null(), String),
-        cast(null(), String),
+        no_text,
+        no_text,
         Transaction.quantity,
-        cast(null(), String),
-        cast(null(), String),
+        no_text,
+        no_text,
+        no_int,
         Transaction.occurred_at,
-        cast(null(), Integer),
+        no_int,
         Transaction.amount,
+        no_int,
+        no_int,
+        no_int,
     ).where(
         Transaction.customer_id == bindparam("c"),
         Transaction.occurred_at >= bindparam("history_since"),
@@ -265,7 +348,7 @@ def _picks_statement() -> CompoundSelect:
 
 
 # Built once: the hot path skips re-building the statement on every request.
-_PICKS = _picks_statement()
+_PICKS = {touched: _picks_statement(touched) for touched in (False, True)}
 
 
 def _pick(row: tuple, model: LiveModel | None = None, section: Section = "new") -> Pick:
@@ -274,128 +357,345 @@ def _pick(row: tuple, model: LiveModel | None = None, section: Section = "new") 
     return Pick(product_id, name, category, score, reason, external_id, chance)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Read:
-    sections: dict[Section, list[Pick]]
+    candidates: dict[Section, list[Candidate]]
+    low: dict[Section, float | None]  # per section: arrange's boundary (None: whole list read)
     summary: AccountSummary
     lines: dict[int, list[Line]]  # product id -> its purchase lines in the last year
+    version: int | None  # of the rules, as read with the rows
+    touched: bool  # whether rows named by boost and promote rules were read at any rank
+    any_rows: bool  # the customer has a list (else: a cold start)
+    filtered: bool  # the catalogue or the rules kept at least one row out
 
 
-def _read(conn: Connection, model: LiveModel, customer_id: int, now: datetime, limit: int) -> _Read:
+def _read(
+    conn: Connection,
+    model: LiveModel,
+    customer: CustomerRef,
+    now: datetime,
+    max_rank: int,
+    touched: bool,
+) -> _Read:
     params = {
         "m": model.id,
-        "c": customer_id,
-        "max_rank": limit + SPARE_RANKS,
+        "c": customer.id,
+        "max_rank": max_rank,
         "since": now - timedelta(days=365),
         "history_since": now - timedelta(days=HISTORY_DAYS),
         "until": now,
+        "seg": customer.segment,
+        "today": now.date(),
     }
-    out: dict[Section, list[Pick]] = {"reorder": [], "new": []}
+    out: dict[Section, list[Candidate]] = {"reorder": [], "new": []}
+    lowest: dict[Section, float] = {}
     lines: dict[int, list[Line]] = {}
-    summary = None
-    rows = conn.execute(_PICKS, params).all()  # one fetch: iterating fetches row by row
-    for mode, _, product_id, name, category, score, reason, ext, last, n, amount in rows:
+    summary: AccountSummary | None = None
+    version: int | None = None
+    lengths, filtered = (0, 0), False
+    rows = conn.execute(_PICKS[touched], params).all()  # one fetch: iterating fetches row by row
+    for mode, rank, product_id, name, category, score, reason, ext, ok, *rest in rows:
+        last, n, amount, rules_version, length_all, length_new = rest
         if mode == "tx":  # a purchase line: (when, quantity, amount)
             lines.setdefault(product_id, []).append((last, score, amount))
             continue
         if summary is None:
             summary = AccountSummary(last, int(n or 0), amount)
+            version, lengths = rules_version, (length_all or 0, length_new or 0)
         section = _section_of(mode)
-        kept = out[section]
-        if len(kept) < limit:
-            kept.append(_pick((product_id, name, category, score, reason, ext), model, section))
-    return _Read(out, summary or account_summary(conn, customer_id, now), lines)
+        in_window = rank <= max_rank
+        if in_window:
+            lowest[section] = min(lowest.get(section, score), score)
+        if not ok:
+            filtered = True
+            continue
+        pick = _pick((product_id, name, category, score, reason, ext), model, section)
+        out[section].append(Candidate(pick, rank, in_window))
+    low: dict[Section, float | None] = {}
+    for part, length in zip(_BOTH, lengths, strict=True):
+        low[part] = None if length <= max_rank else lowest.get(part, float("inf"))
+    return _Read(
+        out,
+        low,
+        summary or account_summary(conn, customer.id, now),
+        lines,
+        version,
+        touched,
+        summary is not None,
+        filtered,
+    )
+
+
+def _cold_rows(segments: Sequence[str]) -> Select:
+    cold = ColdStartRecommendation
+    return (
+        select(cold.segment, *_pick_columns(cold))
+        .join(Product, Product.id == cold.product_id)
+        .where(
+            cold.model_version_id == bindparam("m"),
+            cold.segment.in_(segments),
+            not_hidden(bindparam("c"), cold.product_id),
+            servable(bindparam("c"), _SEGMENT, _TODAY),
+        )
+        .order_by(cold.rank)
+    )
 
 
 def cold_start_picks(
-    conn: Connection, model_id: int, segment: str | None, customer_id: int, limit: int = 50
+    conn: Connection,
+    model: LiveModel,
+    customer: CustomerRef,
+    n: int,
+    now: datetime,
+    rules: RuleSet | None = None,
+    rule_policy: Policy | None = None,
 ) -> tuple[str, list[Pick]]:
-    """The popularity list of the customer's segment, else the global one ('')."""
-    cold = ColdStartRecommendation
-    for seg in dict.fromkeys([segment or "", ""]):
-        rows = conn.execute(
-            select(
-                Product.id,
-                Product.name,
-                Product.category,
-                cold.score,
-                cold.reason,
-                Product.external_id,
-            )
-            .join(Product, Product.id == cold.product_id)
-            .where(
-                cold.model_version_id == model_id,
-                cold.segment == seg,
-                not_hidden(customer_id, cold.product_id),
-            )
-            .order_by(cold.rank)
-            .limit(limit)
-        ).all()
+    """The popularity list of the customer's segment, else the global one (''), under the
+    same rules as an answer."""
+    rules = rules if rules is not None else current_rules(conn)
+    params = {"m": model.id, "c": customer.id, "seg": customer.segment, "today": now.date()}
+    for seg in dict.fromkeys([customer.segment or "", ""]):
+        rows = conn.execute(_cold_rows([seg]), params).all()
         if rows:
-            return seg, [_pick(tuple(r)) for r in rows]
+            candidates = [
+                Candidate(_pick(tuple(r[1:])), rank, True) for rank, r in enumerate(rows, 1)
+            ]
+            picks = arrange(candidates, n, rules, customer.segment, rule_policy or policy(), None)
+            return seg, picks or []
     return "", []
 
 
+_BOUGHT = exists().where(
+    Transaction.customer_id == bindparam("c"),
+    Transaction.product_id == ColdStartRecommendation.product_id,
+)
+
+
+def _popular_fill(
+    conn: Connection,
+    model: LiveModel,
+    customer: CustomerRef,
+    shown: Sequence[Pick],
+    want: int,
+    now: datetime,
+    cap: int,
+) -> tuple[str, list[Pick]]:
+    """Up to `want` of the segment's (then everyone's) popular products the customer never
+    bought and is not shown, under the same rules and diversity cap: for a new section the rules
+    left short. Returns the list they came from and the picks."""
+    segments = list(dict.fromkeys([customer.segment or "", ""]))
+    params = {"m": model.id, "c": customer.id, "seg": customer.segment, "today": now.date()}
+    stmt = _cold_rows(segments).where(~_BOUGHT)
+    rows = sorted(conn.execute(stmt, params).all(), key=lambda r: segments.index(r[0]))
+    seen = {p.product_id for p in shown}
+    counts: dict[str, int] = {}
+    for p in shown:
+        if p.category is not None:
+            counts[p.category] = counts.get(p.category, 0) + 1
+    out: list[Pick] = []
+    source = ""
+    for segment, *columns in rows:
+        pick = _pick(tuple(columns))
+        if len(out) == want or pick.product_id in seen:
+            continue
+        if cap and pick.category is not None and counts.get(pick.category, 0) >= cap:
+            continue
+        if not out:
+            source = segment
+        counts[pick.category or ""] = counts.get(pick.category or "", 0) + 1
+        seen.add(pick.product_id)
+        out.append(pick)
+    return source, out
+
+
 def served(
-    conn: Connection, model: LiveModel, customer: CustomerRef, n: int, now: datetime
+    conn: Connection,
+    model: LiveModel,
+    customer: CustomerRef,
+    n: int,
+    now: datetime,
+    rule_policy: Policy | None = None,
 ) -> Served:
-    """What `customer` is served: both sections (at most `n` each), else the cold-start list;
-    the reorder picks come with their timing (db/reorder_timing.py)."""
-    read = _read(conn, model, customer.id, now, n)
-    reorder, new, summary = read.sections["reorder"], read.sections["new"], read.summary
-    if reorder or new:
-        today = reference_day(now, model.data_to, summary.last_order)
-        timing = {}
-        for pick in reorder:
-            found = summarize(read.lines.get(pick.product_id, ()), today)
-            if found is not None:
-                timing[pick.product_id] = found
-        return Served(customer, model, reorder, new, summary, timing=timing)
-    segment, cold = cold_start_picks(conn, model.id, customer.segment, customer.id)
-    return Served(customer, model, [], cold[:n], summary, cold_start=True, cold_segment=segment)
+    """What `customer` is served: both sections (at most `n` each) under the rules, else the
+    cold-start list; the reorder picks come with their timing (db/reorder_timing.py)."""
+    rule_policy = rule_policy or policy()
+    rules = cached_rules(conn)
+    read = _read(conn, model, customer, now, n + SPARE_RANKS, rules.reorders)
+    if read.any_rows and read.version != rules.version:
+        rules = rules_at(conn, read.version)
+        if rules.reorders and not read.touched:  # rules changed: read the rows they name
+            read = _read(conn, model, customer, now, n + SPARE_RANKS, True)
+    if not read.any_rows:
+        segment, cold = cold_start_picks(conn, model, customer, n, now, None, rule_policy)
+        return Served(
+            customer, model, [], cold, read.summary, cold_start=True, cold_segment=segment
+        )
+    sections = _arranged(read.candidates, read.low, n, rules, customer.segment, rule_policy)
+    if sections is None:  # left short: the rest of the list
+        read = _read(conn, model, customer, now, WHOLE_LIST, False)
+        sections = _arranged(read.candidates, read.low, n, rules, customer.segment, rule_policy)
+    assert sections is not None  # the whole list was read
+    reorder, new = sections["reorder"], sections["new"]
+    fallback, fallback_segment = 0, ""
+    if len(new) < n and read.filtered:
+        fallback_segment, extra = _popular_fill(
+            conn, model, customer, reorder + new, n - len(new), now, rule_policy.max_per_category
+        )
+        new, fallback = new + extra, len(extra)
+    today = reference_day(now, model.data_to, read.summary.last_order)
+    timing = {}
+    for pick in reorder:
+        found = summarize(read.lines.get(pick.product_id, ()), today)
+        if found is not None:
+            timing[pick.product_id] = found
+    return Served(
+        customer,
+        model,
+        reorder,
+        new,
+        read.summary,
+        timing=timing,
+        fallback=fallback,
+        fallback_segment=fallback_segment,
+    )
+
+
+def unavailable_candidates(
+    conn: Connection, model: LiveModel, customer_id: int, today: date, limit: int = 5
+) -> list[tuple[Pick, str]]:
+    """The products on the customer's reorder list (any rank, best first) that cannot be bought
+    today, each with why ('discontinued', 'out of stock', …): what a substitute line is for.
+    👎-hidden products are left out."""
+    rec = Recommendation
+    rows = conn.execute(
+        select(
+            *_pick_columns(rec),
+            Product.status,
+            Product.available_from,
+            Product.available_until,
+        )
+        .join(Product, Product.id == rec.product_id)
+        .where(
+            rec.model_version_id == model.id,
+            rec.customer_id == customer_id,
+            rec.mode == "all",
+            ~available(today),
+            not_hidden(customer_id, rec.product_id),
+        )
+        .order_by(rec.rank)
+        .limit(limit)
+    ).all()
+    return [
+        (_pick(tuple(r[:6]), model, "reorder"), unavailable_reason(r[6], r[7], r[8], today))
+        for r in rows
+    ]
 
 
 # -- many customers ------------------------------------------------------------------------------
 
-_SECTIONS = (
-    select(
-        Recommendation.customer_id,
-        Recommendation.mode,
-        Product.id,
-        Product.name,
-        Product.category,
-        Recommendation.score,
-        Recommendation.reason,
-        Product.external_id,
+
+def _many_statement(touched: bool, modes: tuple[str, ...]) -> Select:
+    """The rows of several customers' lists that may be served (the rules as SQL conditions,
+    each customer's segment from its row), ordered by customer, mode and rank."""
+    rec = Recommendation
+    window: ColumnElement[bool] = rec.rank <= bindparam("max_rank")
+    if touched:
+        window = or_(window, rule_matches(_REORDERING, Customer.segment))
+    return (
+        select(
+            rec.customer_id,
+            Customer.segment,
+            rec.mode,
+            rec.rank,
+            *_pick_columns(rec),
+        )
+        .join(Customer, Customer.id == rec.customer_id)
+        .join(Product, Product.id == rec.product_id)
+        .where(
+            rec.model_version_id == bindparam("m"),
+            rec.customer_id.in_(bindparam("customers", expanding=True)),
+            rec.mode.in_(modes),
+            window,
+            _visible(rec, modes[0] if len(modes) == 1 else None),
+            servable(rec.customer_id, Customer.segment, _TODAY),
+        )
+        .order_by(rec.customer_id, rec.mode, rec.rank)
     )
-    .join(Product, Product.id == Recommendation.product_id)
-    .where(
-        Recommendation.model_version_id == bindparam("m"),
-        Recommendation.customer_id.in_(bindparam("customers", expanding=True)),
-        Recommendation.mode.in_(("all", "new")),
-        Recommendation.rank <= bindparam("max_rank"),
-        _visible(Recommendation),
-    )
-    .order_by(Recommendation.customer_id, Recommendation.mode, Recommendation.rank)
-)
+
+
+_MANY: dict[tuple[bool, tuple[str, ...]], Select] = {
+    (touched, modes): _many_statement(touched, modes)
+    for touched in (False, True)
+    for modes in (("all", "new"), ("all",), ("new",))
+}
+
+
+def _sections_many(
+    conn: Connection,
+    model: LiveModel,
+    ids: list[int],
+    limit: int,
+    now: datetime,
+    modes: tuple[str, ...],
+    rule_policy: Policy,
+) -> dict[int, dict[Section, list[Pick]]]:
+    rules = current_rules(conn)
+    out: dict[int, dict[Section, list[Pick]]] = {}
+    todo, max_rank, touched = ids, limit + SPARE_RANKS, rules.reorders
+    while todo:
+        params = {"m": model.id, "customers": todo, "max_rank": max_rank, "today": now.date()}
+        rows: dict[int, dict[Section, list[Candidate]]] = {i: {} for i in todo}
+        segments: dict[int, str | None] = {}
+        lowest: dict[tuple[int, Section], float] = {}
+        for customer_id, segment, mode, rank, *columns in conn.execute(
+            _MANY[touched, modes], params
+        ):
+            section = _section_of(mode)
+            pick = _pick(tuple(columns), model, section)
+            segments[customer_id] = segment
+            in_window = rank <= max_rank
+            if in_window:
+                key = (customer_id, section)
+                lowest[key] = min(lowest.get(key, pick.score), pick.score)
+            rows[customer_id].setdefault(section, []).append(Candidate(pick, rank, in_window))
+        short = []
+        for customer_id in todo:
+            low: dict[Section, float | None] = {
+                s: None if max_rank == WHOLE_LIST else lowest.get((customer_id, s), float("inf"))
+                for s in _BOTH
+            }
+            found = _arranged(
+                rows[customer_id],
+                low,
+                limit,
+                rules,
+                segments.get(customer_id),
+                rule_policy,
+                tuple(_section_of(m) for m in modes),
+            )
+            if found is None:
+                short.append(customer_id)
+            else:
+                out[customer_id] = found
+        todo, max_rank, touched = short, WHOLE_LIST, False
+    return out
 
 
 def sections_for(
-    conn: Connection, model: LiveModel, customer_ids: Iterable[int], limit: int
+    conn: Connection,
+    model: LiveModel,
+    customer_ids: Iterable[int],
+    limit: int,
+    now: datetime | None = None,
 ) -> dict[int, dict[Section, list[Pick]]]:
     """Both sections of several customers in one read (App Home, digests), under the same
-    rules as an answer; customers without history get empty sections (no cold-start list)."""
+    rules as an answer (a second read for those left short); customers without history get
+    empty sections (no cold-start list)."""
     ids = sorted(set(customer_ids))
-    out: dict[int, dict[Section, list[Pick]]] = {i: {"reorder": [], "new": []} for i in ids}
     if not ids:
-        return out
-    params = {"m": model.id, "customers": ids, "max_rank": limit + SPARE_RANKS}
-    for customer_id, mode, *rest in conn.execute(_SECTIONS, params):
-        section = _section_of(mode)
-        kept = out[customer_id][section]
-        if len(kept) < limit:
-            kept.append(_pick(tuple(rest), model, section))
-    return out
+        return {}
+    when = now or _utcnow()
+    return _sections_many(conn, model, ids, limit, when, ("all", "new"), policy())
 
 
 @dataclass(frozen=True)
@@ -407,29 +707,31 @@ class ExportRow:
 
 
 def export_rows(
-    conn: Connection, model_id: int, section: Section, top: int, batch: int = 50_000
+    conn: Connection,
+    model: LiveModel,
+    section: Section,
+    top: int,
+    now: datetime | None = None,
+    batch: int = 1_000,
 ) -> Iterator[ExportRow]:
-    """Every customer's top `top` picks of one section, under the same rules as an answer."""
-    rec = Recommendation
+    """Every customer's top `top` picks of one section, under the same rules as an answer
+    (read `batch` customers at a time, in customer id order)."""
     mode = "all" if section == "reorder" else "new"
-    stmt = (
-        select(Customer.external_id, rec.customer_id, Product.external_id, rec.score)
-        .join(Customer, Customer.id == rec.customer_id)
-        .join(Product, Product.id == rec.product_id)
+    rec = Recommendation
+    customers = conn.execute(
+        select(Customer.id, Customer.external_id)
         .where(
-            rec.model_version_id == model_id,
-            rec.mode == mode,
-            rec.rank <= top + SPARE_RANKS,
-            _visible(rec, mode),
+            exists().where(
+                rec.model_version_id == model.id, rec.customer_id == Customer.id, rec.mode == mode
+            )
         )
-        .order_by(Customer.external_id, rec.customer_id, rec.rank)
-    )
-    current, rank = None, 0
-    for customer, customer_id, product, score in conn.execution_options(yield_per=batch).execute(
-        stmt
-    ):
-        if customer_id != current:
-            current, rank = customer_id, 0
-        if rank < top:
-            rank += 1
-            yield ExportRow(customer, rank, product, score)
+        .order_by(Customer.external_id, Customer.id)
+    ).all()
+    when, rule_policy = now or _utcnow(), policy()
+    for start in range(0, len(customers), batch):
+        chunk = customers[start : start + batch]
+        found = _sections_many(conn, model, [c for c, _ in chunk], top, when, (mode,), rule_policy)
+        for customer_id, external_id in chunk:
+            picks = found.get(customer_id, {}).get(section, [])
+            for rank, pick in enumerate(picks, start=1):
+                yield ExportRow(external_id, rank, pick.external_id, pick.score)

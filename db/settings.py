@@ -46,3 +46,20 @@ class SyncSettings:
     def configured(self) -> bool:
         """Whether there are sources to sync: the file exists (an explicit path must)."""
         return self.sources_file.is_file() or not self.sources_file_is_default
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """How the rules shape every answer (db/arrange.py): how many of the top n places promoted
+    products may take, and at most how many picks of one category a list shows (0: no cap)."""
+
+    promotion_slots: int = 1
+    max_per_category: int = 0
+
+    @classmethod
+    def from_env(cls) -> ServingSettings:
+        env = read_env(("PROMOTION_SLOTS", "MAX_PER_CATEGORY"))
+        return cls(
+            promotion_slots=int_value("PROMOTION_SLOTS", env["PROMOTION_SLOTS"], 1, 0, 10),
+            max_per_category=int_value("MAX_PER_CATEGORY", env["MAX_PER_CATEGORY"], 0, 0, 50),
+        )

@@ -56,6 +56,7 @@ def cli(ctx: click.Context) -> None:
 
 def _register() -> None:
     from bot.cli import (
+        catalogue_commands,
         db_commands,
         demo_command,
         generate_command,
@@ -77,6 +78,7 @@ def _register() -> None:
         serve_command,
         job_commands,
         sync_command,
+        catalogue_commands,
     ):
         module.register(cli)
 

@@ -87,6 +87,9 @@ def text_lines(served: Served, new_only: bool) -> list[str]:
         picks = served.section(name)
         lines.append(f"{title}:")
         lines += _pick_lines(picks, served.timing) if picks else ["  (nothing yet)"]
+        if name == "new" and served.fallback:
+            note = wording.fallback_note(served.fallback, served.fallback_segment)
+            lines.append(f"  note: {note}")
     return lines
 
 
@@ -156,7 +159,7 @@ def export(ctx: CliContext, out: Path, top: int, new_only: bool) -> None:
         with out.open("w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["customer_id", "rank", "product_id", "score"])
-            for row in serving.export_rows(conn, model.id, section, top):
+            for row in serving.export_rows(conn, model, section, top, _now()):
                 w.writerow(
                     [
                         spreadsheet_safe(row.customer_external_id),

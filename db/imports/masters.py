@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from db.catalogue import CATALOGUE_COLUMNS, check_catalogue
 from db.imports.check import check_master_row, check_rep_row, drop_shared_slack_ids
 from db.imports.read import read_records
 from db.imports.report import ImportRejected, Rejection, UpsertReport
@@ -37,7 +38,9 @@ KINDS = {
         ("customer_id", "name"), ("segment", "region"), lambda r: check_master_row(r, "customer_id")
     ),
     "products": _Kind(
-        ("product_id", "name"), ("category",), lambda r: check_master_row(r, "product_id")
+        ("product_id", "name"),
+        ("category", *CATALOGUE_COLUMNS),
+        lambda r: check_master_row(r, "product_id") or check_catalogue(r),
     ),
     "reps": _Kind(("email", "name"), ("slack_user_id", "time_zone", "customer_ids"), check_rep_row),
 }

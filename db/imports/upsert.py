@@ -26,7 +26,11 @@ def upsert_master(
     for external_id, row in latest.items():
         values = {f: row.get(f) for f in fields}
         if external_id not in existing:
-            new_rows.append({"external_id": external_id, **values})
+            # Only the file's columns: a column it lacks keeps the database default (a new
+            # product's status is active). Every row of one file has the same columns.
+            new_rows.append(
+                {"external_id": external_id, **{f: row.get(f) for f in fields if f in row}}
+            )
         elif any(existing[external_id][f] != values[f] for f in fields if f in row):
             changed = {f: values[f] for f in fields if f in row}
             conn.execute(update(model).where(model.external_id == external_id).values(**changed))

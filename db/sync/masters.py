@@ -2,7 +2,8 @@
 upserts of `recbot import customers|products|reps`. Reps go first, so a customer's
 `owner_email` can name a rep the same run brought in; that column makes the customer's
 assignments exactly its owner (none when it is empty), keeping rep_assignments in step with the
-source. A products query's `status` is taken only where the products table has that column."""
+source. A products query may return a product's catalogue status (active, discontinued,
+out_of_stock) and its available_from / available_until dates, checked as an import checks them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from db.catalogue import CATALOGUE_COLUMNS, check_catalogue
 from db.imports.check import check_master_row, check_rep_row, drop_shared_slack_ids
 from db.imports.report import Rejection, UpsertReport
 from db.imports.upsert import drop_taken_slack_ids, upsert_master, upsert_reps
@@ -25,7 +27,7 @@ from db.sync.source import run_query
 MASTER_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "reps": (("email", "name"), ("slack_user_id", "time_zone")),
     "customers": (("customer_id", "name"), ("segment", "region", "owner_email")),
-    "products": (("product_id", "name"), ("category", "status")),
+    "products": (("product_id", "name"), ("category", *CATALOGUE_COLUMNS)),
 }
 
 
@@ -88,6 +90,8 @@ def _checked(
             reason = check_rep_row(row)
         else:
             reason = check_master_row({c: v for c, v in row.items() if c != "owner_email"}, key)
+            if kind == "products" and not reason:
+                reason = check_catalogue(row)
         if reason:
             result.rejections.append(Rejection(label, reason))
         else:

@@ -1,0 +1,139 @@
+"""Ordering one list of picks under the rules that re-order (boost, promote) and the diversity
+cap. Pure Python over rows already read and filtered (db/availability.py did the excluding);
+db/serving.py applies it to every section of every surface.
+
+- boost: a matching rule multiplies the score (a negative score is divided, so a boost always
+  raises it); the list is re-sorted by the boosted score, ties kept in the model's order.
+- diversity: at most `max_per_category` picks of one category (uncategorised products are not
+  capped); a capped product leaves its place to the next one down the list.
+- promotion slots: when fewer than `promotion_slots` of the top n are promoted products, the
+  best-scored promoted products from the customer's own list take the last places.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from db.rule_set import RuleRef, RuleSet
+from db.strength import Strength, band
+
+
+@dataclass(frozen=True)
+class Pick:
+    product_id: int
+    name: str
+    category: str | None
+    score: float  # the model's, before any boost: what the strength is calibrated on
+    reason: str
+    external_id: str = ""
+    chance: float | None = None  # calibrated on the holdout; None before calibration existed
+
+    @property
+    def strength(self) -> Strength | None:
+        return band(self.chance)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    pick: Pick
+    rank: int  # in the precomputed list
+    in_window: bool  # within the ranks read for every row, not only for its rules
+
+
+@dataclass(frozen=True)
+class Policy:
+    promotion_slots: int = 1
+    max_per_category: int = 0  # 0: no cap
+
+
+def boosted(score: float, multiplier: float) -> float:
+    return score * multiplier if score >= 0 else score / multiplier
+
+
+def _noted(pick: Pick, what: str, rules: Sequence[RuleRef]) -> Pick:
+    names = ", ".join(dict.fromkeys(r.name for r in rules))
+    return replace(pick, reason=f"{pick.reason} · {what}: {names}")
+
+
+def arrange(
+    candidates: Sequence[Candidate],
+    n: int,
+    rules: RuleSet,
+    segment: str | None,
+    policy: Policy,
+    boundary: float | None,
+) -> list[Pick] | None:
+    """The top `n` of `candidates` under the rules, or None when that needs ranks not read.
+
+    `boundary`: None when `candidates` hold the whole list; else the lowest model score of the
+    window, below which an unread row may rank. A candidate read from beyond the window (because
+    a rule names it) is placed only when its boosted score clears the boundary; otherwise it is
+    still offered to a promotion slot."""
+    scored = []
+    for c in candidates:
+        pick, score = c.pick, c.pick.score
+        if rules.reorders:
+            boosts = rules.matching("boost", pick.external_id, pick.category, segment)
+            for rule in boosts:
+                score = boosted(score, rule.multiplier or 1.0)
+            if boosts:
+                pick = _noted(pick, "boosted", boosts)
+        scored.append((score, c.rank, c.in_window, pick))
+    order = sorted(scored, key=lambda s: (-s[0], s[1]))
+    cap = policy.max_per_category
+    counts: Counter[str] = Counter()
+    top: list[Pick] = []
+    for score, _, in_window, pick in order:
+        if len(top) == n:
+            break
+        if not (boundary is None or in_window or score >= boundary):
+            break  # from here on, unread rows might come first
+        if cap and pick.category is not None:
+            if counts[pick.category] >= cap:
+                continue
+            counts[pick.category] += 1
+        top.append(pick)
+    if len(top) < n and boundary is not None:
+        return None
+    if policy.promotion_slots and rules.reorders:
+        _promote(top, [s[3] for s in order], n, rules, segment, policy)
+    return top
+
+
+def _promote(
+    top: list[Pick],
+    order: list[Pick],
+    n: int,
+    rules: RuleSet,
+    segment: str | None,
+    policy: Policy,
+) -> None:
+    def promotions(pick: Pick) -> list[RuleRef]:
+        return rules.matching("promote", pick.external_id, pick.category, segment)
+
+    need = policy.promotion_slots - sum(1 for p in top if promotions(p))
+    shown = {p.product_id for p in top}
+    cap = policy.max_per_category
+    for pick in order:
+        if need <= 0:
+            return
+        found = promotions(pick)
+        if pick.product_id in shown or not found:
+            continue
+        out = None
+        if len(top) >= n:
+            plain = [i for i, p in enumerate(top) if not promotions(p)]
+            if not plain:
+                return
+            out = plain[-1]
+        if cap and pick.category is not None:
+            same = sum(1 for i, p in enumerate(top) if i != out and p.category == pick.category)
+            if same >= cap:
+                continue
+        if out is not None:
+            top.pop(out)
+        top.append(_noted(pick, "promoted", found[:1]))
+        shown.add(pick.product_id)
+        need -= 1
