@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import RecbotError
 from db.imports.check import validate_transactions
-from db.imports.lines import LineWriter
+from db.imports.lines import LineWriter, has_lines
 from db.imports.read import file_sha256, read_chunks, read_header
 from db.imports.report import ImportRejected, ImportReport, RejectsFile, check_rejects_path
 from db.imports.write import (
@@ -127,7 +127,9 @@ def _import_chunks(
     customers, products = IdResolver(Customer), IdResolver(Product)
     keyed = "line_id" in header
     writer: LineWriter | TransactionWriter = (
-        LineWriter(conn, options.source, batch_id) if keyed else TransactionWriter(conn)
+        LineWriter(conn, options.source, batch_id, fresh=not has_lines(conn, options.source))
+        if keyed
+        else TransactionWriter(conn)
     )
     with writer:
         for chunk in read_chunks(path, header, options.chunk_rows, options.on_progress):

@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from core.errors import RecbotError
 from db.imports.check import validate_transactions
-from db.imports.lines import LineWriter
+from db.imports.lines import LineWriter, has_lines
 from db.imports.report import Rejection
 from db.imports.write import IdResolver
 from db.models import Customer, Product
@@ -171,7 +171,7 @@ def _sync_transactions(
     )
     customers, products = IdResolver(Customer), IdResolver(Product)
     wanted = [c for c in (*REQUIRED, *OPTIONAL) if c in query.columns]
-    with LineWriter(conn, source.name) as writer:
+    with LineWriter(conn, source.name, fresh=not has_lines(conn, source.name)) as writer:
         for rows in query.chunks:
             chunk = _prepare(rows, query.columns, source, report.rows_read + 1)
             report.rows_read += len(rows)

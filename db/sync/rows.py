@@ -149,6 +149,8 @@ def moment(value: Any) -> datetime:
         return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
+    if isinstance(value, bytes):  # a driver's raw text
+        return moment(value.decode("ascii", "replace"))
     if isinstance(value, str):
         try:
             return moment(datetime.fromisoformat(value.strip()))
