@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import blocks, home_blocks
+from bot import blocks, home_blocks, similar_blocks
 from bot.blocks import Answer, Reply
 from bot.deps import Deps
 from bot.home_blocks import DigestState
@@ -21,7 +21,7 @@ from bot.jobs.status import job_settings, overview, slack_lines
 from bot.mrkdwn import escape
 from bot.parsing import MAX_N, MAX_TEXT, DigestChoice, Request, parse
 from bot.status_blocks import status_reply
-from db import attention, customer_search, job_queries, queries, serving
+from db import attention, customer_search, job_queries, product_search, queries, serving, similar
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -80,6 +80,8 @@ def command_reply(deps: Deps, user_id: str, text: str | None) -> Reply:
             return _digest(deps, user_id, request.choice)
         case "digest_usage":
             return _digest_usage(deps, user_id, request)
+        case "similar":
+            return _similar(deps, user_id, request)
         case "recommend":
             return _recommend(deps, user_id, request)
 
@@ -138,6 +140,34 @@ def _digest_usage(deps: Deps, user_id: str, request: Request) -> Reply:
         return _find_and_answer(conn, deps, user_id, request)
 
 
+SIMILAR_N = 5
+
+
+def _similar(deps: Deps, user_id: str, request: Request) -> Reply:
+    """`similar <product>`: products like it. A customer the rep may see whose id or name is
+    exactly the text ("Similar Supplies") is answered for instead, as `digest <word>` does."""
+    with deps.connect() as conn:
+        allowed = allowed_ids(conn, deps, user_id)
+        for text in (request.alt_query, request.query):
+            if text and customer_search.exact_match(conn, text, allowed) is not None:
+                return _find_and_answer(conn, deps, user_id, request)
+        if not request.product:
+            return blocks.message(similar_blocks.SIMILAR_USAGE)
+        match = product_search.find_product(conn, request.product)
+        if match.kind == "none":
+            return similar_blocks.no_product_reply(request.product)
+        if match.kind == "many":
+            return similar_blocks.product_choices_reply(request.product, match)
+        model = deps.live_model(conn)
+        if model is None:
+            return blocks.no_model_reply()
+        product, today = match.products[0], deps.now().date()
+        like = similar.similar_to(conn, model.id, [product.id], SIMILAR_N, today)[product.id]
+        return similar_blocks.similar_reply(
+            product, like, model, similar.source(model), product.unavailable(today)
+        )
+
+
 def _recommend(deps: Deps, user_id: str, request: Request) -> Reply:
     with deps.connect() as conn:
         return _find_and_answer(conn, deps, user_id, request)
@@ -182,7 +212,10 @@ def answer_for(
     if model is None:
         return blocks.no_model_reply()
     n = max(1, min(n, MAX_N))
-    answer = Answer.of(serving.served(conn, model, customer, n, deps.now()), n, new_only, note)
+    now = deps.now()
+    served = serving.served(conn, model, customer, n, now)
+    subs = () if new_only else tuple(similar.substitutes_for(conn, model, customer, now))
+    answer = Answer.of(served, n, new_only, note, subs)
     return blocks.answer_reply(answer, interactive=interactive, shared_by=shared_by)
 
 

@@ -22,10 +22,12 @@ from bot.block_kit import (
     value,
 )
 from bot.mrkdwn import escape, mention
+from bot.substitute_line import substitutes_block
 from db.customer_search import Match
 from db.queries import CustomerRef
 from db.reorder_timing import Timing
 from db.serving import AccountSummary, LiveModel, Pick, Section, Served
+from db.similar import Substitute
 
 COMMAND = "/recommend"
 UNAVAILABLE = "Recommendations are temporarily unavailable, try again in a minute."
@@ -66,11 +68,20 @@ class Answer:
     cold_segment: str = ""
     note: str = ""
     timing: Mapping[int, Timing] = field(default_factory=dict)
+    # products the customer used to buy and cannot now, with similar ones (db/similar.py)
+    substitutes: tuple[Substitute, ...] = ()
     fallback: int = 0  # the new section's last picks are the segment's popular products
     fallback_segment: str = ""
 
     @classmethod
-    def of(cls, served: Served, n: int, new_only: bool, note: str = "") -> Answer:
+    def of(
+        cls,
+        served: Served,
+        n: int,
+        new_only: bool,
+        note: str = "",
+        substitutes: tuple[Substitute, ...] = (),
+    ) -> Answer:
         return cls(
             served.customer,
             served.summary,
@@ -83,6 +94,7 @@ class Answer:
             served.cold_segment,
             note,
             served.timing,
+            substitutes,
             fallback=served.fallback,
             fallback_segment=served.fallback_segment,
         )
@@ -99,6 +111,7 @@ def help_reply() -> Reply:
         "partial names and small typos are fine)\n"
         f"• `{COMMAND} &lt;customer&gt; 10`: show up to 10 products per section\n"
         f"• `{COMMAND} &lt;customer&gt; new`: only products the account has never bought\n"
+        f"• `{COMMAND} similar &lt;product&gt;`: products like that one (id or name)\n"
         f"• `{COMMAND} status`: the model behind the answers and the next retrain\n"
         f"• `{COMMAND} digest off` / `digest on`: stop or restart your Monday digest\n"
         f"• `{COMMAND} help`: this message\n"
@@ -220,6 +233,8 @@ def _sections(answer: Answer, interactive: bool) -> list[dict]:
         out += _pick_blocks(answer, answer.reorder, "reorder", interactive) or [
             section("_No reorders expected._")
         ]
+        if answer.substitutes:
+            out.append(substitutes_block(answer.substitutes))
     out += [divider(), section(f"*{NEW_TITLE}*")]
     out += _pick_blocks(answer, answer.new, "new", interactive) or [
         section("_No new products to suggest._")

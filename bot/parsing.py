@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 DEFAULT_N = 5
@@ -15,7 +15,15 @@ MAX_TEXT = 200
 DigestChoice = Literal["", "on", "off"]
 _DIGEST_CHOICES: dict[str, DigestChoice] = {"": "", "on": "on", "off": "off"}
 Kind = Literal[
-    "help", "status", "hidden", "digest", "digest_usage", "recommend", "too_long", "bad_n"
+    "help",
+    "status",
+    "hidden",
+    "digest",
+    "digest_usage",
+    "similar",
+    "recommend",
+    "too_long",
+    "bad_n",
 ]
 
 
@@ -31,6 +39,8 @@ class Request:
     alt_query: str = ""
     # digest: "on", "off", or "" to show the current setting.
     choice: DigestChoice = ""
+    # similar: the product typed after `similar` ("" for none).
+    product: str = ""
 
 
 def clean(text: str | None) -> str:
@@ -50,6 +60,11 @@ def parse(text: str | None) -> Request:
     - `digest`, `digest on|off`           -> digest (choice "" shows the current setting)
     - `digest <another word>`             -> digest_usage: a customer of exactly that name
                                              ("Digest Depot"), else how to use `digest`
+    - `similar [<product>]`               -> similar: products like that one; but a customer
+                                             named exactly like the text ("Similar Supplies",
+                                             with [n] [new] as for any customer) is answered
+                                             for, so `query`, `n`, `new_only` and `alt_query`
+                                             are set as for `recommend`
     - `<customer> [n] [new]`              -> recommend (the options in either order), or bad_n
       for a count of 0. A trailing 1-99 is the count; a zero-padded or larger number stays part
       of the name.
@@ -70,6 +85,11 @@ def parse(text: str | None) -> Request:
         if choice is not None:
             return Request("digest", choice=choice)
         return Request("digest_usage", query=text)
+    if first == "similar":
+        as_customer = _recommend(list(words))
+        if as_customer.kind == "bad_n":
+            as_customer = Request("recommend", text)
+        return replace(as_customer, kind="similar", product=" ".join(words[1:]))
     return _recommend(words)
 
 

@@ -21,11 +21,13 @@ from bot import blocks, wording
 from bot.cli.context import CliContext, pass_context
 from bot.parsing import DEFAULT_N
 from core.errors import RecbotError
-from db import customer_search, queries, serving
+from db import customer_search, product_search, queries, serving, similar
 from db.customer_search import CustomerNames
+from db.product_search import ProductRef
 from db.queries import CustomerRef
 from db.reorder_timing import Timing
 from db.serving import Pick, Section, Served
+from db.similar import Substitute
 
 BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
 
@@ -72,7 +74,21 @@ def _pick_lines(picks: list[Pick], timing: Mapping[int, Timing] | None = None) -
     return lines
 
 
-def text_lines(served: Served, new_only: bool) -> list[str]:
+def _product(p: ProductRef) -> str:
+    return f"{p.external_id} {p.name}"
+
+
+def substitute_lines(subs: tuple[Substitute, ...]) -> list[str]:
+    """'P004 Dairy item 04 is discontinued — similar: P005 Dairy item 05, …', as in Slack."""
+    return [
+        f"{_product(s.product)} is {s.why} — similar: " + ", ".join(map(_product, s.similar))
+        for s in subs
+    ]
+
+
+def text_lines(
+    served: Served, new_only: bool, substitutes: tuple[Substitute, ...] = ()
+) -> list[str]:
     """The answer as terminal lines: the same sections, in the same order, as in Slack."""
     c = served.customer
     lines = [f"{c.name} ({c.external_id}) · model v{served.model.id}"]
@@ -87,6 +103,8 @@ def text_lines(served: Served, new_only: bool) -> list[str]:
         picks = served.section(name)
         lines.append(f"{title}:")
         lines += _pick_lines(picks, served.timing) if picks else ["  (nothing yet)"]
+        if name == "reorder" and substitutes:
+            lines += ["no longer available:", *(f"  {t}" for t in substitute_lines(substitutes))]
         if name == "new" and served.fallback:
             note = wording.fallback_note(served.fallback, served.fallback_segment)
             lines.append(f"  note: {note}")
@@ -99,9 +117,12 @@ def builder_link(surface: dict) -> str:
     return BLOCK_KIT_BUILDER + quote(json.dumps(surface, ensure_ascii=False), safe="")
 
 
-def slack_payload(served: Served, top: int, new_only: bool) -> dict:
+def slack_payload(
+    served: Served, top: int, new_only: bool, substitutes: tuple[Substitute, ...] = ()
+) -> dict:
     """The message `/recommend` would send for this customer (as the rep sees it)."""
-    return blocks.answer_reply(blocks.Answer.of(served, top, new_only)).payload()
+    answer = blocks.Answer.of(served, top, new_only, substitutes=substitutes)
+    return blocks.answer_reply(answer).payload()
 
 
 @click.command("recommend")
@@ -117,16 +138,49 @@ def slack_payload(served: Served, top: int, new_only: bool) -> dict:
 @pass_context
 def recommend(ctx: CliContext, customer: str, top: int, new_only: bool, as_slack: bool) -> None:
     """Show what `/recommend CUSTOMER` answers in Slack (a keyed read, no model)."""
+    now = _now()
     with ctx.engine().connect() as conn:
         model = _live(conn)
-        served = serving.served(conn, model, find_one(conn, customer), top, _now())
+        served = serving.served(conn, model, find_one(conn, customer), top, now)
+        subs = (
+            ()
+            if new_only or served.cold_start
+            else tuple(similar.substitutes_for(conn, model, served.customer, now))
+        )
     if not as_slack:
-        click.echo("\n".join(text_lines(served, new_only)))
+        click.echo("\n".join(text_lines(served, new_only, subs)))
         return
-    payload = slack_payload(served, top, new_only)
+    payload = slack_payload(served, top, new_only, subs)
     click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     link = builder_link({"blocks": payload["blocks"]})
     click.echo(f"\nPreview: {link}", err=not sys.stdout.isatty())
+
+
+@click.command("similar")
+@click.argument("product")
+@click.option("--top", type=click.IntRange(1, 20), default=5, show_default=True)
+@pass_context
+def similar_command(ctx: CliContext, product: str, top: int) -> None:
+    """Show the products most like PRODUCT (id or name) that can be bought today, as
+    `/recommend similar PRODUCT` does in Slack (a keyed read of the live version)."""
+    with ctx.engine().connect() as conn:
+        model = _live(conn)
+        match = product_search.find_product(conn, product)
+        if match.kind == "none":
+            raise RecbotError(f"no product {product!r} (give its id or name)")
+        if match.kind == "many":
+            names = ", ".join(_product(p) for p in match.products)
+            more = f" and {match.total - len(match.products)} more" if match.total > 5 else ""
+            raise RecbotError(f"{product!r} matches several products: {names}{more}; give the id")
+        found, today = match.products[0], _now().date()
+        like = similar.similar_to(conn, model.id, [found.id], top, today)[found.id]
+    state = found.unavailable(today) or "available"
+    source = similar.source(model) or "an earlier model"
+    click.echo(f"{_product(found)} · {state} · model v{model.id}, similarity from {source}")
+    if not like:
+        click.echo("  (no available similar product known)")
+    for rank, p in enumerate(like, 1):
+        click.echo(f"{rank:>3}  {p.external_id[:12]:<12} {p.name[:40]:<40} {p.category or ''}")
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -173,5 +227,5 @@ def export(ctx: CliContext, out: Path, top: int, new_only: bool) -> None:
 
 
 def register(cli: click.Group) -> None:
-    for command in (recommend, export):
+    for command in (recommend, export, similar_command):
         cli.add_command(command)

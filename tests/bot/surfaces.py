@@ -26,7 +26,7 @@ from bot.settings import JobSettings
 from bot.status_blocks import status_reply
 from db import job_queries, serving
 from db.models import ModelVersion
-from tests.bot import fixtures
+from tests.bot import fixtures, similar_fixtures
 from tests.bot.conftest import make_deps
 
 DIGEST_AT = fixtures.NOW.replace(hour=8, minute=5)
@@ -89,6 +89,9 @@ def build(engine: Engine) -> dict[str, dict]:
         "home": home_view(deps, rep),
         "home_no_accounts": home_view(deps, fixtures.STRANGER),
     }
+    similar_fixtures.fill(engine)
+    out["similar"] = _message(command_reply(deps, rep, "similar P013"))
+    out["answer_substitute"] = _message(command_reply(deps, rep, "acme grill"))
     with engine.begin() as conn:
         conn.execute(update(ModelVersion).values(status="retired"))
     no_model = dataclasses.replace(deps, next_retrain=lambda: fixtures.NOW)
