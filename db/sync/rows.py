@@ -72,15 +72,31 @@ def prepare_chunk(
 
 
 def as_text(values: Sequence[Any]) -> np.ndarray:
-    """Each value as the text a CSV file would hold (None stays None), once per distinct value."""
+    """Each value as the text a CSV file would hold (None stays None), once per distinct value.
+
+    Text as it comes (a driver's raw text) is taken as it is, and mostly distinct bytes (line
+    ids, times) are decoded one by one: hashing them to find the distinct ones costs more than
+    it saves."""
     array = np.empty(len(values), dtype=object)
     array[:] = values
+    kind = pd.api.types.infer_dtype(array, skipna=True)
+    if kind in ("string", "empty"):
+        array[pd.isna(array)] = None
+        return array
+    if kind == "bytes" and _mostly_distinct(array):
+        array[:] = [None if v is None else v.decode("utf-8", "replace") for v in array]
+        return array
     codes, distinct = pd.factorize(array)
     if len(distinct) == 0:
         return np.full(len(array), None, dtype=object)
     out = np.array([_text(value) for value in distinct], dtype=object)[codes]
     out[codes < 0] = None
     return out
+
+
+def _mostly_distinct(array: np.ndarray, sample: int = 1000) -> bool:
+    head = array[:sample]
+    return len(pd.unique(head)) > len(head) // 2
 
 
 def _text(value: Any) -> str:
@@ -111,8 +127,10 @@ def _is_zero(texts: np.ndarray) -> np.ndarray:
 def _truthy(value: Any) -> bool:
     if value is None:
         return False
-    if isinstance(value, bytes | bytearray):  # MySQL BIT(1)
-        return any(value)
+    if isinstance(value, bytes | bytearray):
+        if all(byte < 0x20 for byte in value):  # MySQL BIT(1): one byte, 0 or 1
+            return any(value)
+        return _truthy(bytes(value).decode("utf-8", "replace"))  # a driver's raw text: b"1"
     if isinstance(value, str):
         return value.strip().lower() in _TRUE
     return bool(value)

@@ -3,6 +3,7 @@ store stays readable while a sync writes. SQLite and PostgreSQL, from the fake E
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,16 @@ def test_readers_see_the_previous_rows_while_a_sync_writes(
     assert seen == [3] * report.rows_read  # the committed rows, never a half-written sync
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Transaction)) == 3 + report.rows_added
+
+
+def test_mysqlclient_reads_what_pymysql_reads(engine: Engine, erp: Erp, tmp_path: Path) -> None:
+    pytest.importorskip("MySQLdb", reason="mysqlclient (mysql+mysqldb://) is not installed")
+    three_lines(erp)
+    erp.line(101, 2, "S2", 1, "2026-03-01 09:30:00", status="X")  # cancelled: a 1 as raw text
+    url = erp.url.set(drivername="mysql+mysqldb").render_as_string(hide_password=False)
+
+    report = sync_source(engine, source(erp, tmp_path, url=url))
+
+    assert (report.rows_read, report.rows_added, report.rows_rejected) == (4, 3, 0)
+    assert report.watermark == datetime(2026, 3, 1, 10)
+    assert stored(engine) == FIRST
