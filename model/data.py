@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import RecbotError
 from db.models import Customer, Product, Transaction
+from model.sqlite_weekly import weekly_sqlite
 
 
 @dataclass
@@ -139,7 +140,8 @@ def load_interactions(
         .having(qty > 0)  # returns cancel purchases; zero-quantity lines are not purchases
     )
     with engine.connect() as conn:
-        data = _fetch_numeric(conn, stmt, 5)
+        packed = weekly_sqlite(conn, as_of, since) if conn.dialect.name == "sqlite" else None
+        data = _fetch_numeric(conn, stmt, 5) if packed is None else packed
         first, last = conn.execute(
             select(func.min(Transaction.occurred_at), func.max(Transaction.occurred_at)).where(
                 and_(*conds)
@@ -164,7 +166,8 @@ def _fetch_numeric(conn: Connection, stmt: Select, n_cols: int) -> np.ndarray:
     """A numeric query result as a float64 array, streamed.
 
     PostgreSQL: COPY (query) TO STDOUT, parsed by pandas in C; this also lets the GROUP BY use
-    parallel workers, which a server-side cursor would not. SQLite: plain tuples in batches.
+    parallel workers, which a server-side cursor would not. Elsewhere (SQLite only when the
+    packed scan of `model/sqlite_weekly.py` cannot be used): plain tuples in batches.
     """
     if conn.dialect.name == "postgresql":
         sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
