@@ -8,6 +8,7 @@ splits as bench/quality.py. Usage:
     .venv/bin/python bench/similar_quality.py cj
     .venv/bin/python bench/similar_quality.py b2b
     .venv/bin/python bench/similar_quality.py b2b-dense
+    .venv/bin/python bench/similar_quality.py b2b --cosine   # adds cosine of the embeddings
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -37,6 +39,9 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=500)
     ap.add_argument("--recent-weeks", type=int, default=4)
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
+    ap.add_argument(
+        "--cosine", action="store_true", help="also the cosine of the context embeddings"
+    )
     args = ap.parse_args()
     if args.dataset == "cj":
         tx, cats, cutoff = complete_journey()
@@ -51,20 +56,18 @@ def main() -> None:
         + ", ".join(f"{len(t.rows):,} ({m})" for m, t in truths.items())
     )
     p = EmbeddingParams(seed=args.seed)
-    sources: list[SimilarSource] = [
-        ItemEmbeddings(p),
-        ItemEmbeddings(replace(p, kind="cosine")),
-        CoPurchase(),
-    ]
-    results = {}
+    sources: list[SimilarSource] = [ItemEmbeddings(p), CoPurchase()]
+    if args.cosine:
+        sources.insert(1, ItemEmbeddings(replace(p, kind="cosine")))
+    results: dict[str, dict[str, Any]] = {}
     for source in sources:
         t = time.perf_counter()
         source.fit(inter)
         fit_s = time.perf_counter() - t
-        res = neighbour_metrics(
+        judged = neighbour_metrics(
             source.similarity, inter, truths, K, args.recent_weeks, seed=args.seed
         )
-        results[source.name] = {**res, "fit_seconds": round(fit_s, 2)}
+        results[source.name] = {**judged, "fit_seconds": round(fit_s, 2)}
     head = f"{'source':<22} {'mode':<4} {'queries':>8} {'ndcg@10':>8} {'hit@10':>8} {'recall':>8}"
     print(head + "\n" + "-" * len(head))
     for mode in MODES:

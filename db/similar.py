@@ -62,10 +62,10 @@ def similar_to(
         .where(*conds)
         .order_by(sim.product_id, sim.rank)
     )
-    for product_id, *columns in conn.execute(stmt, {"products": ids}):
-        kept = out[product_id]
+    for row in conn.execute(stmt, {"products": ids}):
+        kept = out[row[0]]
         if len(kept) < n:
-            kept.append(ProductRef(*columns))
+            kept.append(ProductRef(*row[1:]))
     return out
 
 

@@ -10,7 +10,7 @@ The figures and the choice go into the version's metrics under 'similar'.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +54,7 @@ def sources(params: EmbeddingParams, log: Log) -> list[Callable[[], SimilarSourc
     return [lambda: ItemEmbeddings(params, log), CoPurchase]
 
 
-def mean_ndcg(by_mode: dict[str, dict[str, float]]) -> float:
+def mean_ndcg(by_mode: Mapping[str, Any]) -> float:
     return float(np.mean([by_mode[m]["ndcg"] for m in MODES]))
 
 
