@@ -15,6 +15,7 @@ mkdir -p "$OUT"
 CSV="$OUT/seed_${ROWS}.csv"
 [ -f "$CSV" ] || "$RECBOT" generate --profile seed --rows "$ROWS" --out "$CSV"
 echo "file: $CSV ($(du -h "$CSV" | cut -f1), $ROWS rows)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 measure() {  # label, database url
   local label=$1 url=$2 log
@@ -52,4 +53,11 @@ done | tee "$OUT/import_runs.txt"
 for db in baseline-psql-copy postgresql sqlite; do
   grep "^$db " "$OUT/import_runs.txt" | sed 's/.*wall_s=\([0-9.]*\) peak_rss_mb=\([0-9]*\)/\1 \2/' |
     sort -n | awk -v db="$db" '{w[NR]=$1; r[NR]=$2} END {m=int((NR+1)/2); printf "%s median wall_s=%s peak_rss_mb=%s (runs=%d)\n", db, w[m], r[m], NR}'
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+median() { grep "^$1 " "$OUT/import_runs.txt" | sed 's/.*wall_s=\([0-9.]*\).*/\1/' | sort -n |
+  awk '{w[NR]=$1} END {print w[int((NR+1)/2)]}'; }
+floor=$(median baseline-psql-copy)
+for db in postgresql sqlite; do
+  echo "$db median / psql \\copy median = $(echo "scale=2; $(median "$db") / $floor" | bc)x"
 done
