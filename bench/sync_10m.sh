@@ -1,24 +1,38 @@
 #!/usr/bin/env bash
 # Sync benchmark: order lines from an ERP-like MariaDB database into PostgreSQL with `recbot sync`.
-# Usage: bash bench/sync_10m.sh [--rows N] [--new N]   (defaults: 10000000 lines, 100000 new)
+# Usage: bash bench/sync_10m.sh [--rows N] [--new N] [--driver pymysql|mysqldb]
+#   (defaults: 10000000 lines, 100000 new, pymysql; mysqldb is mysqlclient's C driver, installed
+#   separately: pip install mysqlclient)
 #
 # 1. `recbot generate --profile b2b --rows N` writes the lines (CSV), loaded into MariaDB
 #    (database recbot_bench_erp: order_lines, accounts, items) with LOAD DATA LOCAL INFILE.
 # 2. The floor: the MariaDB client's own export of the transactions query (mariadb -B > /dev/null).
 # 3. A full `recbot sync` into a fresh PostgreSQL database recbot_bench_sync.
 # 4. NEW more lines in MariaDB, then an incremental `recbot sync` onto the N-line store.
-# Steps 2-4 run under /usr/bin/time -v: wall seconds and peak RSS. Run it alone on the machine.
+# Steps 2-4 run under /usr/bin/time -v: wall seconds, CPU seconds of the process (user + system;
+# the servers' work is not in it) and peak RSS. Run it alone on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=10000000
 NEW=100000
+DRIVER=pymysql
 while [ $# -gt 0 ]; do
   case $1 in
     --rows) ROWS=$2; shift 2 ;;
     --new) NEW=$2; shift 2 ;;
-    *) echo "usage: bash bench/sync_10m.sh [--rows N] [--new N]" >&2; exit 2 ;;
+    --driver) DRIVER=$2; shift 2 ;;
+    *) echo "usage: bash bench/sync_10m.sh [--rows N] [--new N] [--driver pymysql|mysqldb]" >&2; exit 2 ;;
   esac
 done
+case $DRIVER in
+  pymysql) MODULE=pymysql ;;
+  mysqldb) MODULE=MySQLdb ;;
+  *) echo "--driver is pymysql or mysqldb" >&2; exit 2 ;;
+esac
+.venv/bin/python -c "import $MODULE" 2>/dev/null || {
+  echo "the $DRIVER driver is not installed in .venv (mysqldb: .venv/bin/pip install mysqlclient)" >&2
+  exit 2
+}
 MARIA="mariadb -h 127.0.0.1 -u root"
 ERP_DB=recbot_bench_erp
 PG_ADMIN=${PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}
@@ -61,7 +75,7 @@ SOURCES="$OUT/sync_sources.yml"
 {
   echo "sources:"
   echo "  erp:"
-  echo "    url: mysql+pymysql://root@127.0.0.1:3306/$ERP_DB"
+  echo "    url: mysql+$DRIVER://root@127.0.0.1:3306/$ERP_DB"
   echo "    watermark: updated_at"
   echo "    transactions: |"
   echo "$QUERY" | sed 's/^/      /'
@@ -72,10 +86,11 @@ timed() {  # label, command...: prints wall seconds and peak RSS of the command
   shift
   log=$(mktemp)
   /usr/bin/time -v "$@" >"$OUT/sync_last_output.txt" 2>"$log" || { cat "$log" >&2; exit 1; }
-  local wall rss
+  local wall cpu rss
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$log")
+  cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ {s+=$2} END {printf "%.1f", s}' "$log")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
-  echo "$label wall_s=$wall peak_rss_mb=$rss"
+  echo "$label wall_s=$wall cpu_s=$cpu peak_rss_mb=$rss load1=$(cut -d' ' -f1 /proc/loadavg)"
   rm -f "$log"
 }
 
@@ -86,7 +101,7 @@ timed() {  # label, command...: prints wall seconds and peak RSS of the command
   export DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$PG_DB"
   export SOURCES_FILE="$SOURCES"
   "$RECBOT" db upgrade >/dev/null
-  timed "full-sync rows=$ROWS" "$RECBOT" sync --full
+  timed "full-sync rows=$ROWS driver=$DRIVER" "$RECBOT" sync --full
   cat "$OUT/sync_last_output.txt"
 
   # NEW lines entered after the last run: copies of the last lines, dated an hour after the
@@ -95,6 +110,6 @@ timed() {  # label, command...: prints wall seconds and peak RSS of the command
     INSERT INTO order_lines (acct_no, sku, qty, amount, occurred_at, updated_at)
     SELECT acct_no, sku, qty, amount, @latest + INTERVAL 1 HOUR, @latest + INTERVAL 1 HOUR
     FROM order_lines ORDER BY line_id DESC LIMIT $NEW"
-  timed "incremental-sync new=$NEW onto=$ROWS" "$RECBOT" sync
+  timed "incremental-sync new=$NEW onto=$ROWS driver=$DRIVER" "$RECBOT" sync
   cat "$OUT/sync_last_output.txt"
 } | tee "$OUT/sync_runs.txt"
