@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from db.imports.write import copy_rows, in_batches, table_of, timestamp_strings
+from db.imports.write import copy_rows, in_batches, sqlite_values, table_of
 from db.models import Transaction
 
 _STAGED = ("customer_id", "product_id", "quantity", "amount", "occurred_at", "line_id")
@@ -134,17 +134,7 @@ class LineWriter:
         )
 
     def _sqlite_values(self, rows: pd.DataFrame) -> Iterator[tuple]:
-        amount = rows["amount"].astype(object).where(rows["amount"].notna(), None)
-        values = zip(
-            rows["customer_id"].tolist(),
-            rows["product_id"].tolist(),
-            rows["quantity"].tolist(),
-            amount.tolist(),
-            timestamp_strings(rows["occurred_at"].to_numpy()).tolist(),
-            rows["line_id"].tolist(),
-            strict=True,
-        )
-        return ((*row, self.batch_id, self.source) for row in values)
+        return sqlite_values(rows.assign(batch_id=self.batch_id, source=self.source), _INSERTED)
 
     def _upsert_postgres(self, rows: pd.DataFrame) -> tuple[int, int, int]:
         if not self.staging_ready:

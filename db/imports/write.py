@@ -186,22 +186,28 @@ def _arrow(column: str, values: np.ndarray) -> pa.Array:
 
 
 def _executemany(conn: Connection, rows: pd.DataFrame) -> None:
-    amount = rows["amount"].to_numpy(dtype=object)
-    amount[pd.isna(rows["amount"]).to_numpy()] = None
-    values = zip(
-        rows["customer_id"].tolist(),
-        rows["product_id"].tolist(),
-        rows["quantity"].tolist(),
-        amount.tolist(),
-        timestamp_strings(rows["occurred_at"].to_numpy()).tolist(),
-        rows["batch_id"].tolist(),
-        strict=True,
-    )
     raw: Any = conn.connection.dbapi_connection  # sqlite3's connection: executemany in C
     placeholders = ", ".join("?" for _ in _INSERT_COLUMNS)
     raw.executemany(
-        f"INSERT INTO transactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({placeholders})", values
+        f"INSERT INTO transactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({placeholders})",
+        sqlite_values(rows, _INSERT_COLUMNS),
     )
+
+
+def sqlite_values(rows: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[tuple]:
+    """The typed transaction `columns` of `rows` as SQLite parameters: NULL for a missing
+    amount, times as the text SQLAlchemy stores."""
+    values = []
+    for column in columns:
+        if column == "amount":
+            amount = rows["amount"].to_numpy(dtype=object)
+            amount[pd.isna(rows["amount"]).to_numpy()] = None
+            values.append(amount.tolist())
+        elif column == "occurred_at":
+            values.append(timestamp_strings(rows["occurred_at"].to_numpy()).tolist())
+        else:
+            values.append(rows[column].tolist())
+    return zip(*values, strict=True)
 
 
 def timestamp_strings(values: np.ndarray) -> np.ndarray:
