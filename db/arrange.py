@@ -64,42 +64,67 @@ def arrange(
     segment: str | None,
     policy: Policy,
     boundary: float | None,
+    filtered: bool = False,
 ) -> list[Pick] | None:
     """The top `n` of `candidates` under the rules, or None when that needs ranks not read.
 
     `boundary`: None when `candidates` hold the whole list; else the lowest model score of the
     window, below which an unread row may rank. A candidate read from beyond the window (because
     a rule names it) is placed only when its boosted score clears the boundary; otherwise it is
-    still offered to a promotion slot."""
+    still offered to a promotion slot. A list left short asks for the rest (None) only when the
+    rules made it short: `filtered` (the catalogue or the rules kept rows of the window out), the
+    cap, or the boundary; a list short of itself (its rows are on the new list, or 👎-hidden)
+    stays as it is, as it always has."""
+    cap = policy.max_per_category
+    if not rules.reorders and not cap:  # the model's order: the first n (the common case)
+        top, order, stopped = [c.pick for c in candidates[:n]], [], False
+    else:
+        top, order, stopped = _ordered(candidates, n, rules, segment, cap, boundary)
+    if len(top) < n and boundary is not None and (filtered or stopped):
+        return None
+    if policy.promotion_slots and rules.reorders:
+        _promote(top, order, n, rules, segment, policy)
+    return top
+
+
+def _ordered(
+    candidates: Sequence[Candidate],
+    n: int,
+    rules: RuleSet,
+    segment: str | None,
+    cap: int,
+    boundary: float | None,
+) -> tuple[list[Pick], list[Pick], bool]:
+    """(the top n after boosts and the cap, every candidate in boosted order, whether rows were
+    passed over for the cap or the boundary)."""
     scored = []
+    lifted = False
     for c in candidates:
         pick, score = c.pick, c.pick.score
-        if rules.reorders:
-            boosts = rules.matching("boost", pick.external_id, pick.category, segment)
+        boosts = rules.matching("boost", pick.external_id, pick.category, segment)
+        if boosts:
             for rule in boosts:
                 score = boosted(score, rule.multiplier or 1.0)
-            if boosts:
-                pick = _noted(pick, "boosted", boosts)
+            pick, lifted = _noted(pick, "boosted", boosts), True
         scored.append((score, c.rank, c.in_window, pick))
-    order = sorted(scored, key=lambda s: (-s[0], s[1]))
-    cap = policy.max_per_category
+    if lifted:
+        scored.sort(key=lambda s: (-s[0], s[1]))
     counts: Counter[str] = Counter()
     top: list[Pick] = []
-    for score, _, in_window, pick in order:
+    stopped = False
+    for score, _, in_window, pick in scored:
         if len(top) == n:
             break
         if not (boundary is None or in_window or score >= boundary):
-            break  # from here on, unread rows might come first
+            stopped = True  # from here on, unread rows might come first
+            break
         if cap and pick.category is not None:
             if counts[pick.category] >= cap:
+                stopped = True
                 continue
             counts[pick.category] += 1
         top.append(pick)
-    if len(top) < n and boundary is not None:
-        return None
-    if policy.promotion_slots and rules.reorders:
-        _promote(top, [s[3] for s in order], n, rules, segment, policy)
-    return top
+    return top, [s[3] for s in scored], stopped
 
 
 def _promote(

@@ -32,6 +32,8 @@ class RuleRef:
 class RuleSet:
     version: int | None
     rules: tuple[RuleRef, ...] = ()
+    # Whether any rule boosts or promotes (else an answer keeps the model's order).
+    reorders: bool = field(default=False, init=False, compare=False)
     _by_key: dict[tuple[str, str, str], tuple[RuleRef, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -41,20 +43,19 @@ class RuleSet:
         for rule in self.rules:
             index.setdefault((rule.kind, rule.target, rule.value), []).append(rule)
         self._by_key.update({k: tuple(v) for k, v in index.items()})
-
-    @property
-    def reorders(self) -> bool:
-        """Whether any rule boosts or promotes (else an answer keeps the model's order)."""
-        return any(r.kind in ("boost", "promote") for r in self.rules)
+        object.__setattr__(
+            self, "reorders", any(r.kind in ("boost", "promote") for r in self.rules)
+        )
 
     def matching(
         self, kind: str, external_id: str, category: str | None, segment: str | None
     ) -> list[RuleRef]:
         """The rules of `kind` naming this product or its category that apply to `segment`."""
-        found = list(self._by_key.get((kind, "product", external_id), ()))
+        by_key = self._by_key
+        found = by_key.get((kind, "product", external_id), ())
         if category is not None:
-            found += self._by_key.get((kind, "category", category), ())
-        return [r for r in found if r.applies(segment)]
+            found += by_key.get((kind, "category", category), ())
+        return [r for r in found if r.segment is None or r.segment == segment] if found else []
 
 
 def version_column() -> ScalarSelect:

@@ -22,12 +22,10 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     Date,
-    Integer,
     Select,
     String,
     bindparam,
     case,
-    cast,
     exists,
     func,
     literal_column,
@@ -39,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from db.arrange import Candidate, Pick, Policy, arrange
-from db.availability import available, rule_matches, servable, unavailable_reason
+from db.availability import available, constant, rule_matches, servable, unavailable_reason
 from db.models import (
     ColdStartRecommendation,
     Customer,
@@ -198,6 +196,20 @@ def _visible(rec: Any, mode: str | None = None) -> ColumnElement[bool]:
     return or_(rec.mode == "new", ~on_new_list) & hidden_ok
 
 
+def _visible_to_one(rec: Any) -> ColumnElement[bool]:
+    """`_visible` for the one customer and version bound as :c and :m: the new list's products
+    read once per statement (a hashed subplan), not probed for each reorder row."""
+    new = aliased(Recommendation)
+    new_list = select(new.product_id).where(
+        new.model_version_id == bindparam("m"),
+        new.customer_id == bindparam("c"),
+        new.mode == "new",
+    )
+    return or_(rec.mode == "new", rec.product_id.not_in(new_list)) & not_hidden(
+        rec.customer_id, rec.product_id
+    )
+
+
 def _section_of(mode: str) -> Section:
     return "reorder" if mode == "all" else "new"
 
@@ -210,20 +222,41 @@ _REORDERING = ("boost", "promote")
 _BOTH: tuple[Section, ...] = ("reorder", "new")
 
 
+@dataclass
+class _Window:
+    """One section's rows as read: those that may be served, the lowest model score among the
+    window's rows (served or not), and whether the catalogue or the rules kept any out."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    lowest: float = float("inf")
+    filtered: bool = False
+
+    def add(self, pick: Pick, rank: int, max_rank: int, ok: bool) -> None:
+        in_window = rank <= max_rank
+        if in_window:
+            self.lowest = min(self.lowest, pick.score)
+        if not ok:
+            self.filtered = True
+        else:
+            self.candidates.append(Candidate(pick, rank, in_window))
+
+
 def _arranged(
-    rows: Mapping[Section, Sequence[Candidate]],
-    low: Mapping[Section, float | None],
+    windows: Mapping[Section, _Window],
+    whole: bool,
     n: int,
     rules: RuleSet,
     segment: str | None,
     rule_policy: Policy,
     sections: tuple[Section, ...] = _BOTH,
 ) -> dict[Section, list[Pick]] | None:
-    """The sections under the rules; None when one needs ranks that were not read.
-    `low`: per section, the boundary db/arrange.py needs (None: the whole list was read)."""
+    """The sections under the rules; None when one needs ranks that were not read (`whole`:
+    every rank was read)."""
     out: dict[Section, list[Pick]] = {}
     for section in sections:
-        picks = arrange(rows.get(section, ()), n, rules, segment, rule_policy, low.get(section))
+        win = windows.get(section) or _Window()
+        boundary = None if whole else win.lowest
+        picks = arrange(win.candidates, n, rules, segment, rule_policy, boundary, win.filtered)
         if picks is None:
             return None
         out[section] = picks
@@ -247,19 +280,7 @@ def account_summary(conn: Connection, customer_id: int, now: datetime) -> Accoun
 
 # The two modes as SQL constants: a bound IN list is expanded on every execution, which cost
 # about as much as building an answer's blocks.
-_MODES = (literal_column("'all'", String), literal_column("'new'", String))
-
-
-def _list_length(mode: str) -> Any:
-    """How many ranks the customer's list of `mode` has (an index-only read of its last)."""
-    r = aliased(Recommendation)
-    return (
-        select(func.max(r.rank))
-        .where(
-            r.model_version_id == bindparam("m"), r.customer_id == bindparam("c"), r.mode == mode
-        )
-        .scalar_subquery()
-    )
+_MODES = (constant("all"), constant("new"))
 
 
 def _pick_columns(source: Any) -> tuple:
@@ -274,70 +295,64 @@ def _pick_columns(source: Any) -> tuple:
     )
 
 
+def _ok(customer_id: Any, segment: Any) -> Any:
+    """1 when the row's product may be served to the customer (db/availability.py), else 0."""
+    return case((servable(customer_id, segment, _TODAY), literal_column("1")), else_=0)
+
+
 def _picks_statement(touched: bool) -> CompoundSelect:
     """One round trip for an answer: both sections' rows (ordered by mode and rank), each with
     `ok` (0: status, availability, an exclude rule or the entitlements keep it out), the account
-    summary, the rules version and both lists' lengths riding along as uncorrelated scalar
-    subqueries (evaluated once per statement), and the last year's purchase lines of the
-    products on the customer's reorder list (mode 'tx'), from which db/reorder_timing.py works
-    out each reorder's rhythm. `touched`: rows any boost or promote rule names are read at any
-    rank, since the rules may lift them into the top n."""
+    summary and the rules version riding along as uncorrelated scalar subqueries (evaluated once
+    per statement), and the last year's purchase lines of the products on the customer's reorder
+    list (mode 'tx'), from which db/reorder_timing.py works out each reorder's rhythm.
+    `touched`: rows any boost or promote rule names are read at any rank, since the rules may
+    lift them into the top n (and then every rank's purchase lines)."""
     rec = Recommendation
     summary = [
         select(column).where(Transaction.customer_id == bindparam("c")).scalar_subquery()
         for column in _SUMMARY.selected_columns
     ]
     window: ColumnElement[bool] = rec.rank <= bindparam("max_rank")
-    if touched:
-        window = or_(window, rule_matches(_REORDERING, _SEGMENT))
-    ok = case((servable(bindparam("c"), _SEGMENT, _TODAY), 1), else_=0)
     sections = (
         select(
             rec.mode.label("mode"),
             rec.rank.label("rank"),
             *_pick_columns(rec),
-            ok,
+            _ok(bindparam("c"), _SEGMENT),
             *summary,
             version_column(),
-            _list_length("all"),
-            _list_length("new"),
         )
         .join(Product, Product.id == rec.product_id)
         .where(
             rec.model_version_id == bindparam("m"),
             rec.customer_id == bindparam("c"),
             rec.mode.in_(_MODES),
-            window,
-            _visible(rec),
+            or_(window, rule_matches(_REORDERING, _SEGMENT)) if touched else window,
+            _visible_to_one(rec),
         )
     )
-    on_list = (
-        select(rec.product_id)
-        .join(Product, Product.id == rec.product_id)
-        .where(
-            rec.model_version_id == bindparam("m"),
-            rec.customer_id == bindparam("c"),
-            rec.mode == "all",
-            window,
-        )
+    on_list = select(rec.product_id).where(
+        rec.model_version_id == bindparam("m"),
+        rec.customer_id == bindparam("c"),
+        rec.mode == constant("all"),
+        *([] if touched else [window]),
     )
-    no_int, no_text = cast(null(), Integer), cast(null(), String)
+    # Untyped NULLs take the first branch's column types (PostgreSQL's UNION rules).
     lines = select(
-        literal_column("'tx'", String).label("mode"),
-        no_int.label("rank"),
+        constant("tx").label("mode"),
+        null().label("rank"),
         Transaction.product_id,
-        no_text,
-        no_text,
+        null(),
+        null(),
         Transaction.quantity,
-        no_text,
-        no_text,
-        no_int,
+        null(),
+        null(),
+        null(),
         Transaction.occurred_at,
-        no_int,
+        null(),
         Transaction.amount,
-        no_int,
-        no_int,
-        no_int,
+        null(),
     ).where(
         Transaction.customer_id == bindparam("c"),
         Transaction.occurred_at >= bindparam("history_since"),
@@ -359,14 +374,18 @@ def _pick(row: tuple, model: LiveModel | None = None, section: Section = "new") 
 
 @dataclass
 class _Read:
-    candidates: dict[Section, list[Candidate]]
-    low: dict[Section, float | None]  # per section: arrange's boundary (None: whole list read)
+    windows: dict[Section, _Window]
+    whole: bool  # every rank of both lists was read
     summary: AccountSummary
     lines: dict[int, list[Line]]  # product id -> its purchase lines in the last year
     version: int | None  # of the rules, as read with the rows
     touched: bool  # whether rows named by boost and promote rules were read at any rank
     any_rows: bool  # the customer has a list (else: a cold start)
-    filtered: bool  # the catalogue or the rules kept at least one row out
+
+    @property
+    def filtered(self) -> bool:
+        """Whether the catalogue or the rules kept at least one row out."""
+        return any(w.filtered for w in self.windows.values())
 
 
 def _read(
@@ -387,42 +406,30 @@ def _read(
         "seg": customer.segment,
         "today": now.date(),
     }
-    out: dict[Section, list[Candidate]] = {"reorder": [], "new": []}
-    lowest: dict[Section, float] = {}
+    windows: dict[Section, _Window] = {"reorder": _Window(), "new": _Window()}
     lines: dict[int, list[Line]] = {}
     summary: AccountSummary | None = None
     version: int | None = None
-    lengths, filtered = (0, 0), False
     rows = conn.execute(_PICKS[touched], params).all()  # one fetch: iterating fetches row by row
     for mode, rank, product_id, name, category, score, reason, ext, ok, *rest in rows:
-        last, n, amount, rules_version, length_all, length_new = rest
+        last, n, amount, rules_version = rest
         if mode == "tx":  # a purchase line: (when, quantity, amount)
             lines.setdefault(product_id, []).append((last, score, amount))
             continue
         if summary is None:
             summary = AccountSummary(last, int(n or 0), amount)
-            version, lengths = rules_version, (length_all or 0, length_new or 0)
+            version = rules_version
         section = _section_of(mode)
-        in_window = rank <= max_rank
-        if in_window:
-            lowest[section] = min(lowest.get(section, score), score)
-        if not ok:
-            filtered = True
-            continue
         pick = _pick((product_id, name, category, score, reason, ext), model, section)
-        out[section].append(Candidate(pick, rank, in_window))
-    low: dict[Section, float | None] = {}
-    for part, length in zip(_BOTH, lengths, strict=True):
-        low[part] = None if length <= max_rank else lowest.get(part, float("inf"))
+        windows[section].add(pick, rank, max_rank, bool(ok))
     return _Read(
-        out,
-        low,
+        windows,
+        max_rank == WHOLE_LIST,
         summary or account_summary(conn, customer.id, now),
         lines,
         version,
         touched,
         summary is not None,
-        filtered,
     )
 
 
@@ -530,10 +537,10 @@ def served(
         return Served(
             customer, model, [], cold, read.summary, cold_start=True, cold_segment=segment
         )
-    sections = _arranged(read.candidates, read.low, n, rules, customer.segment, rule_policy)
-    if sections is None:  # left short: the rest of the list
+    sections = _arranged(read.windows, read.whole, n, rules, customer.segment, rule_policy)
+    if sections is None:  # the rules left it short: the rest of the list
         read = _read(conn, model, customer, now, WHOLE_LIST, False)
-        sections = _arranged(read.candidates, read.low, n, rules, customer.segment, rule_policy)
+        sections = _arranged(read.windows, read.whole, n, rules, customer.segment, rule_policy)
     assert sections is not None  # the whole list was read
     reorder, new = sections["reorder"], sections["new"]
     fallback, fallback_segment = 0, ""
@@ -595,8 +602,8 @@ def unavailable_candidates(
 
 
 def _many_statement(touched: bool, modes: tuple[str, ...]) -> Select:
-    """The rows of several customers' lists that may be served (the rules as SQL conditions,
-    each customer's segment from its row), ordered by customer, mode and rank."""
+    """The rows of several customers' lists with `ok` (as in an answer; each customer's segment
+    from its row), ordered by customer, mode and rank."""
     rec = Recommendation
     window: ColumnElement[bool] = rec.rank <= bindparam("max_rank")
     if touched:
@@ -607,6 +614,7 @@ def _many_statement(touched: bool, modes: tuple[str, ...]) -> Select:
             Customer.segment,
             rec.mode,
             rec.rank,
+            _ok(rec.customer_id, Customer.segment),
             *_pick_columns(rec),
         )
         .join(Customer, Customer.id == rec.customer_id)
@@ -614,10 +622,9 @@ def _many_statement(touched: bool, modes: tuple[str, ...]) -> Select:
         .where(
             rec.model_version_id == bindparam("m"),
             rec.customer_id.in_(bindparam("customers", expanding=True)),
-            rec.mode.in_(modes),
+            rec.mode.in_([constant(m) for m in modes]),
             window,
             _visible(rec, modes[0] if len(modes) == 1 else None),
-            servable(rec.customer_id, Customer.segment, _TODAY),
         )
         .order_by(rec.customer_id, rec.mode, rec.rank)
     )
@@ -639,39 +646,28 @@ def _sections_many(
     modes: tuple[str, ...],
     rule_policy: Policy,
 ) -> dict[int, dict[Section, list[Pick]]]:
+    """Like `served`'s sections for many customers: one read of every customer's window, then
+    one read of the whole lists of those the rules left short."""
     rules = current_rules(conn)
+    sections = tuple(_section_of(m) for m in modes)
     out: dict[int, dict[Section, list[Pick]]] = {}
     todo, max_rank, touched = ids, limit + SPARE_RANKS, rules.reorders
     while todo:
         params = {"m": model.id, "customers": todo, "max_rank": max_rank, "today": now.date()}
-        rows: dict[int, dict[Section, list[Candidate]]] = {i: {} for i in todo}
+        windows: dict[int, dict[Section, _Window]] = {i: {} for i in todo}
         segments: dict[int, str | None] = {}
-        lowest: dict[tuple[int, Section], float] = {}
-        for customer_id, segment, mode, rank, *columns in conn.execute(
+        for customer_id, segment, mode, rank, ok, *columns in conn.execute(
             _MANY[touched, modes], params
         ):
             section = _section_of(mode)
-            pick = _pick(tuple(columns), model, section)
             segments[customer_id] = segment
-            in_window = rank <= max_rank
-            if in_window:
-                key = (customer_id, section)
-                lowest[key] = min(lowest.get(key, pick.score), pick.score)
-            rows[customer_id].setdefault(section, []).append(Candidate(pick, rank, in_window))
-        short = []
+            win = windows[customer_id].setdefault(section, _Window())
+            win.add(_pick(tuple(columns), model, section), rank, max_rank, bool(ok))
+        whole, short = max_rank == WHOLE_LIST, []
         for customer_id in todo:
-            low: dict[Section, float | None] = {
-                s: None if max_rank == WHOLE_LIST else lowest.get((customer_id, s), float("inf"))
-                for s in _BOTH
-            }
+            segment = segments.get(customer_id)
             found = _arranged(
-                rows[customer_id],
-                low,
-                limit,
-                rules,
-                segments.get(customer_id),
-                rule_policy,
-                tuple(_section_of(m) for m in modes),
+                windows[customer_id], whole, limit, rules, segment, rule_policy, sections
             )
             if found is None:
                 short.append(customer_id)

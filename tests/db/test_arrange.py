@@ -29,9 +29,13 @@ def test_a_boost_always_raises_a_score() -> None:
     assert boosted(0.5, 2) == 1.0 and boosted(-0.5, 2) == -0.25
 
 
-def test_a_short_read_asks_for_more_unless_it_was_the_whole_list() -> None:
-    assert arrange(LIST[:2], 3, NONE, None, Policy(), 0.8) is None
-    assert ids(arrange(LIST[:2], 3, NONE, None, Policy(), None)) == [1, 2]
+def test_a_list_the_rules_left_short_asks_for_more_unless_it_was_the_whole_list() -> None:
+    assert arrange(LIST[:2], 3, NONE, None, Policy(), 0.8, filtered=True) is None
+    assert ids(arrange(LIST[:2], 3, NONE, None, Policy(), None, filtered=True)) == [1, 2]
+    # short of itself (nothing filtered, nothing capped): as short as it always was
+    assert ids(arrange(LIST[:2], 3, NONE, None, Policy(), 0.8)) == [1, 2]
+    # the cap skipped a row: the rest of the list may have another category
+    assert arrange(LIST[:2], 2, NONE, None, Policy(max_per_category=1), 0.8) is None
 
 
 def test_a_row_from_beyond_the_window_is_placed_only_above_the_boundary() -> None:
