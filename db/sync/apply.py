@@ -184,6 +184,9 @@ def _sync_transactions(
                 None,
                 label=LABEL,
             )
+            # The connection is free again: the previous chunk is written (and a savepoint it
+            # rolled back to cannot take these rejects with it).
+            writer.wait()
             _reject(conn, report, source, "transactions", chunk.rejections + rejected)
             if on_chunk is not None:
                 on_chunk(report.rows_read)
@@ -193,7 +196,6 @@ def _sync_transactions(
                 writer.remove(chunk.cancelled)
             if clean.empty:
                 continue
-            writer.wait()  # the connection is free again
             clean["customer_id"] = customers.resolve(
                 conn, clean["customer_id"], clean.get("customer_name")
             )
