@@ -395,7 +395,10 @@ def _read(
     now: datetime,
     max_rank: int,
     touched: bool,
+    keep: int | None = None,
 ) -> _Read:
+    """The rows of one answer; `keep`: at most that many candidates per section (enough when
+    no rule re-orders and no cap applies: the model's first n are the answer)."""
     params = {
         "m": model.id,
         "c": customer.id,
@@ -420,8 +423,14 @@ def _read(
             summary = AccountSummary(last, int(n or 0), amount)
             version = rules_version
         section = _section_of(mode)
-        pick = _pick((product_id, name, category, score, reason, ext), model, section)
-        windows[section].add(pick, rank, max_rank, bool(ok))
+        win = windows[section]
+        if rank <= max_rank and score < win.lowest:
+            win.lowest = score
+        if not ok:
+            win.filtered = True
+        elif keep is None or len(win.candidates) < keep:
+            pick = _pick((product_id, name, category, score, reason, ext), model, section)
+            win.candidates.append(Candidate(pick, rank, rank <= max_rank))
     return _Read(
         windows,
         max_rank == WHOLE_LIST,
@@ -527,7 +536,8 @@ def served(
     cold-start list; the reorder picks come with their timing (db/reorder_timing.py)."""
     rule_policy = rule_policy or policy()
     rules = cached_rules(conn)
-    read = _read(conn, model, customer, now, n + SPARE_RANKS, rules.reorders)
+    keep = None if rules.reorders or rule_policy.max_per_category else n
+    read = _read(conn, model, customer, now, n + SPARE_RANKS, rules.reorders, keep)
     if read.any_rows and read.version != rules.version:
         rules = rules_at(conn, read.version)
         if rules.reorders and not read.touched:  # rules changed: read the rows they name
@@ -539,7 +549,8 @@ def served(
         )
     sections = _arranged(read.windows, read.whole, n, rules, customer.segment, rule_policy)
     if sections is None:  # the rules left it short: the rest of the list
-        read = _read(conn, model, customer, now, WHOLE_LIST, False)
+        keep = None if rules.reorders or rule_policy.max_per_category else n
+        read = _read(conn, model, customer, now, WHOLE_LIST, False, keep)
         sections = _arranged(read.windows, read.whole, n, rules, customer.segment, rule_policy)
     assert sections is not None  # the whole list was read
     reorder, new = sections["reorder"], sections["new"]
