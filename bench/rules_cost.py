@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import text  # noqa: E402
 
-from bench.slack_load import ensure_database, fill, set_rules  # noqa: E402
+from bench.slack_load import data_arguments, ensure_database, fill, set_rules  # noqa: E402
 from db import serving  # noqa: E402
 from db.queries import customer_by_id  # noqa: E402
 from db.session import make_engine  # noqa: E402
@@ -66,11 +66,7 @@ def one_round(url: str, customers: list[int], n: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/recbot_bench_slack"
-    )
-    parser.add_argument("--customers", type=int, default=10_000)
-    parser.add_argument("--products", type=int, default=500)
+    data_arguments(parser)
     parser.add_argument("--rules", type=int, default=20)
     parser.add_argument("--answers", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)

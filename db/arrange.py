@@ -77,7 +77,8 @@ def arrange(
     stays as it is, as it always has."""
     cap = policy.max_per_category
     if not rules.reorders and not cap:  # the model's order: the first n (the common case)
-        top, order, stopped = [c.pick for c in candidates[:n]], [], False
+        order: list[Pick] = []
+        top, stopped = [c.pick for c in candidates[:n]], False
     else:
         top, order, stopped = _ordered(candidates, n, rules, segment, cap, boundary)
     if len(top) < n and boundary is not None and (filtered or stopped):
