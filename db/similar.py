@@ -12,7 +12,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, func, select
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    select,
+)
 
 from db.availability import available, servable
 from db.models import Product, SimilarProduct, Transaction
@@ -69,6 +80,42 @@ def similar_to(
     return out
 
 
+def _substitutes_statement() -> Select:
+    """Built once (the answer's hot path): bound customer, segment, model, day and window."""
+    today = bindparam("today", type_=Date)
+    customer = bindparam("c", type_=Integer)
+    last = func.max(Transaction.occurred_at).label("last")
+    gone = (
+        select(*COLUMNS, last)
+        .join(Product, Product.id == Transaction.product_id)
+        .where(
+            Transaction.customer_id == customer,
+            Transaction.occurred_at >= bindparam("since", type_=DateTime),
+            Transaction.occurred_at <= bindparam("now", type_=DateTime),
+            ~available(today),
+        )
+        .group_by(*COLUMNS)
+        .having(func.sum(Transaction.quantity) > 0)
+        .order_by(last.desc(), Product.id)
+        .limit(bindparam("limit", type_=Integer))
+        .subquery()
+    )
+    sim = SimilarProduct
+    return (
+        select(*gone.c, *COLUMNS)
+        .join(sim, and_(sim.product_id == gone.c.id, sim.model_version_id == bindparam("m")))
+        .join(Product, Product.id == sim.similar_product_id)
+        .where(
+            servable(customer, bindparam("seg", type_=String), today),
+            not_hidden(customer, Product.id),
+        )
+        .order_by(gone.c.last.desc(), gone.c.id, sim.rank)
+    )
+
+
+_SUBSTITUTES = _substitutes_statement()
+
+
 def substitutes_for(
     conn: Connection,
     model: LiveModel,
@@ -82,29 +129,17 @@ def substitutes_for(
     to `per_product` of them: only what may be served to this customer (available, not excluded
     by a rule for its segment, entitled, not 👎-hidden). One round trip."""
     today = now.date()
-    last = func.max(Transaction.occurred_at).label("last")
-    gone = (
-        select(*COLUMNS, last)
-        .join(Product, Product.id == Transaction.product_id)
-        .where(
-            Transaction.customer_id == customer.id,
-            Transaction.occurred_at >= now - timedelta(days=SUBSTITUTE_HISTORY_DAYS),
-            Transaction.occurred_at <= now,
-            ~available(today),
-        )
-        .group_by(*COLUMNS)
-        .having(func.sum(Transaction.quantity) > 0)
-        .order_by(last.desc(), Product.id)
-        .limit(limit)
-        .subquery()
-    )
-    sim = SimilarProduct
     rows = conn.execute(
-        select(*gone.c, *COLUMNS)
-        .join(sim, and_(sim.product_id == gone.c.id, sim.model_version_id == model.id))
-        .join(Product, Product.id == sim.similar_product_id)
-        .where(servable(customer.id, customer.segment, today), not_hidden(customer.id, Product.id))
-        .order_by(gone.c.last.desc(), gone.c.id, sim.rank)
+        _SUBSTITUTES,
+        {
+            "c": customer.id,
+            "seg": customer.segment,
+            "m": model.id,
+            "today": today,
+            "since": now - timedelta(days=SUBSTITUTE_HISTORY_DAYS),
+            "now": now,
+            "limit": limit,
+        },
     ).all()
     width = len(COLUMNS)
     found: dict[int, Substitute] = {}
