@@ -77,7 +77,7 @@ def arrange(
     stays as it is, as it always has."""
     cap = policy.max_per_category
     if not rules.reorders and not cap:  # the model's order: the first n (the common case)
-        order: list[Pick] = []
+        order: list[tuple[Pick, list[RuleRef]]] = []
         top, stopped = [c.pick for c in candidates[:n]], False
     else:
         top, order, stopped = _ordered(candidates, n, rules, segment, cap, boundary)
@@ -95,9 +95,9 @@ def _ordered(
     segment: str | None,
     cap: int,
     boundary: float | None,
-) -> tuple[list[Pick], list[Pick], bool]:
-    """(the top n after boosts and the cap, every candidate in boosted order, whether rows were
-    passed over for the cap or the boundary)."""
+) -> tuple[list[Pick], list[tuple[Pick, list[RuleRef]]], bool]:
+    """(the top n after boosts and the cap, every candidate in boosted order with its boosts,
+    whether rows were passed over for the cap or the boundary)."""
     scored = []
     lifted = False
     for c in candidates:
@@ -106,14 +106,14 @@ def _ordered(
         if boosts:
             for rule in boosts:
                 score = boosted(score, rule.multiplier or 1.0)
-            pick, lifted = _noted(pick, "boosted", boosts), True
-        scored.append((score, c.rank, c.in_window, pick))
+            lifted = True
+        scored.append((score, c.rank, c.in_window, pick, boosts))
     if lifted:
         scored.sort(key=lambda s: (-s[0], s[1]))
     counts: Counter[str] = Counter()
     top: list[Pick] = []
     stopped = False
-    for score, _, in_window, pick in scored:
+    for score, _, in_window, pick, boosts in scored:
         if len(top) == n:
             break
         if not (boundary is None or in_window or score >= boundary):
@@ -124,25 +124,28 @@ def _ordered(
                 stopped = True
                 continue
             counts[pick.category] += 1
-        top.append(pick)
-    return top, [s[3] for s in scored], stopped
+        top.append(_noted(pick, "boosted", boosts) if boosts else pick)
+    return top, [(s[3], s[4]) for s in scored], stopped
 
 
 def _promote(
     top: list[Pick],
-    order: list[Pick],
+    order: list[tuple[Pick, list[RuleRef]]],
     n: int,
     rules: RuleSet,
     segment: str | None,
     policy: Policy,
 ) -> None:
+    """Fill the promotion slots from `order` (every candidate in boosted order, each with the
+    boosts that apply to it, noted only on the picks that end up shown)."""
+
     def promotions(pick: Pick) -> list[RuleRef]:
         return rules.matching("promote", pick.external_id, pick.category, segment)
 
     need = policy.promotion_slots - sum(1 for p in top if promotions(p))
     shown = {p.product_id for p in top}
     cap = policy.max_per_category
-    for pick in order:
+    for pick, boosts in order:
         if need <= 0:
             return
         found = promotions(pick)
@@ -160,6 +163,8 @@ def _promote(
                 continue
         if out is not None:
             top.pop(out)
+        if boosts:
+            pick = _noted(pick, "boosted", boosts)
         top.append(_noted(pick, "promoted", found[:1]))
         shown.add(pick.product_id)
         need -= 1

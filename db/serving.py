@@ -307,7 +307,7 @@ def _picks_statement(touched: bool) -> CompoundSelect:
     per statement), and the last year's purchase lines of the products on the customer's reorder
     list (mode 'tx'), from which db/reorder_timing.py works out each reorder's rhythm.
     `touched`: rows any boost or promote rule names are read at any rank, since the rules may
-    lift them into the top n (and then every rank's purchase lines)."""
+    lift them into the top n (and their purchase lines are read too)."""
     rec = Recommendation
     summary = [
         select(column).where(Transaction.customer_id == bindparam("c")).scalar_subquery()
@@ -332,12 +332,10 @@ def _picks_statement(touched: bool) -> CompoundSelect:
             _visible_to_one(rec),
         )
     )
-    on_list = select(rec.product_id).where(
-        rec.model_version_id == bindparam("m"),
-        rec.customer_id == bindparam("c"),
-        rec.mode == constant("all"),
-        *([] if touched else [window]),
-    )
+    # Purchase lines only for the reorder rows read (the window's, and when touched the rows a
+    # boost or promotion names): the rows are a CTE that both branches read.
+    rows = sections.cte("r")  # a short name: the statement stays within psycopg's cache
+    on_list = select(rows.c.id).where(rows.c.mode == constant("all"))
     # Untyped NULLs take the first branch's column types (PostgreSQL's UNION rules).
     lines = select(
         constant("tx").label("mode"),
@@ -359,7 +357,7 @@ def _picks_statement(touched: bool) -> CompoundSelect:
         Transaction.occurred_at <= bindparam("until"),
         Transaction.product_id.in_(on_list),
     )
-    return union_all(sections, lines).order_by(literal_column("mode"), literal_column("rank"))
+    return union_all(select(rows), lines).order_by(literal_column("mode"), literal_column("rank"))
 
 
 # Built once: the hot path skips re-building the statement on every request.
