@@ -300,9 +300,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, api_url: str, port: int, workers: int, threads: int):
+def start_server(
+    url: str, api_url: str, port: int, workers: int, threads: int, exposure_log: str = "on"
+):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.update(
+        EXPOSURE_LOG=exposure_log,
         DATABASE_URL=url,
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SECRET,
@@ -667,8 +670,15 @@ def main() -> None:
         default="python",
         help="wrk (Debian's HTTP load tool) for max-rate runs; python for paced (--rate) runs",
     )
+    parser.add_argument(
+        "--exposures",
+        action="store_true",
+        help="pair each run with exposure logging off against on (the server restarts)",
+    )
     args = parser.parse_args()
-    paired = bool(args.rules or args.entitlements)
+    by_rules = bool(args.rules or args.entitlements)
+    paired = by_rules or args.exposures
+    names = ("exposures off", "exposures on") if args.exposures else ("without rules", "with rules")
 
     ensure_database(args.database_url)
     fill(args.database_url, args.customers, args.products)
@@ -676,14 +686,27 @@ def main() -> None:
         set_rules(args.database_url, 0, False, args.products)
     port = free_port()
     runs = []
-    modes: dict[str, list[dict]] = {"without rules": [], "with rules": []}
+    modes: dict[str, list[dict]] = {names[0]: [], names[1]: []}
+    logged_before = count_exposures(args.database_url)
     with SlackStandIn() as slack:
-        proc = start_server(args.database_url, slack.api_url, port, args.workers, args.threads)
+        order = list(modes) if paired else [names[0]]
+        plan = [m for i in range(args.runs) for m in (order if i % 2 == 0 else order[::-1])]
+        logging = "on" if not args.exposures or plan[0] == names[1] else "off"
+        proc = start_server(
+            args.database_url, slack.api_url, port, args.workers, args.threads, logging
+        )
         try:
-            order = list(modes) if paired else ["without rules"]
-            plan = [m for i in range(args.runs) for m in (order if i % 2 == 0 else order[::-1])]
             for i, mode in enumerate(plan):
-                if paired:
+                wanted = "on" if not args.exposures or mode == names[1] else "off"
+                if wanted != logging:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(timeout=30)
+                    logging = wanted
+                    proc = start_server(
+                        args.database_url, slack.api_url, port, args.workers, args.threads, logging
+                    )
+                    run_wrk(port, args.customers, args.concurrency, args.warmup, seed=98)
+                if by_rules:
                     on = mode == "with rules"
                     set_rules(
                         args.database_url,
@@ -730,7 +753,9 @@ def main() -> None:
             proc.wait(timeout=30)
     if paired:
         set_rules(args.database_url, 0, False, args.products)
-        print_pairs(modes, args)
+        print_pairs(modes, args, names)
+        logged = count_exposures(args.database_url) - logged_before
+        print(json.dumps({"exposures_written": logged}))
         return
     summary = {
         k: round(statistics.median(r[k] for r in runs), 1)
@@ -759,7 +784,17 @@ def main() -> None:
     )
 
 
-def print_pairs(modes: dict[str, list[dict]], args: argparse.Namespace) -> None:
+def count_exposures(url: str) -> int:
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    with engine.connect() as conn:
+        n = conn.execute(text("SELECT count(*) FROM exposures")).scalar_one()
+    engine.dispose()
+    return int(n)
+
+
+def print_pairs(
+    modes: dict[str, list[dict]], args: argparse.Namespace, names: tuple[str, str]
+) -> None:
     """Each mode's medians, and with rules against without: throughput and p99."""
     out: dict[str, dict] = {}
     for mode, results in modes.items():
@@ -772,17 +807,22 @@ def print_pairs(modes: dict[str, list[dict]], args: argparse.Namespace) -> None:
                 statistics.median(r["cpu_ms_per_request"][side] for r in results), 2
             )
         out[mode]["errors"] = sum(r["errors"] for r in results)
-    base, ruled = out["without rules"], out["with rules"]
+    base, ruled = out[names[0]], out[names[1]]
     print(
         json.dumps(
             {
                 "median_of_runs": args.runs,
                 "rules": args.rules,
+                "exposures_compared": args.exposures,
                 "entitlements": args.entitlements,
                 "offered_rps": args.rate or "max",
                 **out,
-                "rps_with_over_without": round(ruled["rps"] / base["rps"], 3),
-                "p99_with_over_without": round(ruled["p99_ms"] / base["p99_ms"], 3),
+                f"rps_{names[1]}_over_{names[0]}".replace(" ", "_"): round(
+                    ruled["rps"] / base["rps"], 3
+                ),
+                f"p99_{names[1]}_over_{names[0]}".replace(" ", "_"): round(
+                    ruled["p99_ms"] / base["p99_ms"], 3
+                ),
                 "loadavg_1m_after": round(os.getloadavg()[0], 2),
             }
         )

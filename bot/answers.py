@@ -21,7 +21,17 @@ from bot.jobs.status import job_settings, overview, slack_lines
 from bot.mrkdwn import escape
 from bot.parsing import MAX_N, MAX_TEXT, DigestChoice, Request, parse
 from bot.status_blocks import status_reply
-from db import attention, customer_search, job_queries, product_search, queries, serving, similar
+from db import (
+    attention,
+    customer_search,
+    exposures,
+    job_queries,
+    outcomes,
+    product_search,
+    queries,
+    serving,
+    similar,
+)
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -192,7 +202,9 @@ def _find_and_answer(conn: Connection, deps: Deps, user_id: str, request: Reques
     if match.kind == "many":
         return blocks.choices_reply(request.query, match, request.n, request.new_only)
     note = f"Showing at most {MAX_N} per section." if request.n_capped else ""
-    return answer_for(conn, deps, match.customers[0], request.n, request.new_only, note=note)
+    return answer_for(
+        conn, deps, match.customers[0], request.n, request.new_only, note=note, viewer=user_id
+    )
 
 
 def answer_for(
@@ -204,8 +216,10 @@ def answer_for(
     interactive: bool = True,
     shared_by: str = "",
     note: str = "",
+    viewer: str | None = None,
 ) -> Reply:
-    """The recommendation message for one customer (access already checked)."""
+    """The recommendation message for one customer (access already checked); what it shows is
+    logged as seen by `viewer` (a share: by the channel, logged as the sharer's)."""
     if customer is None:
         return blocks.message("That customer no longer exists.")
     model = deps.live_model(conn)
@@ -215,6 +229,8 @@ def answer_for(
     now = deps.now()
     served = serving.served(conn, model, customer, n, now)
     subs = () if new_only else tuple(similar.substitutes_for(conn, model, customer, now))
+    surface: exposures.Surface = "share" if shared_by else "answer"
+    deps.shown(exposures.of_served(served, surface, now, shared_by or viewer))
     answer = Answer.of(served, n, new_only, note, subs)
     return blocks.answer_reply(answer, interactive=interactive, shared_by=shared_by)
 
@@ -229,7 +245,7 @@ def picked_reply(
             return blocks.not_yours_reply()
         shared_by = "" if interactive else user_id
         customer = queries.customer_by_id(conn, customer_id)
-        return answer_for(conn, deps, customer, n, new_only, interactive, shared_by)
+        return answer_for(conn, deps, customer, n, new_only, interactive, shared_by, viewer=user_id)
 
 
 @guarded
@@ -250,7 +266,7 @@ def vote_reply(
         )
         what = "👍 noted for" if vote > 0 else "👎 noted: hidden from now on:"
         note = f"{what} {escape(name, 120)}"
-        return answer_for(conn, deps, customer, n, new_only, note=note)
+        return answer_for(conn, deps, customer, n, new_only, note=note, viewer=user_id)
 
 
 @guarded
@@ -282,7 +298,15 @@ def home_view(deps: Deps, user_id: str, max_accounts: int = 25) -> dict:
                 opted_out=rep is not None and job_queries.opted_out(conn, rep.id),
                 schedule=job_settings().digest_cron,
             )
-            return home_blocks.home_view(accounts[:max_accounts], model, len(customers), digest)
+            shown = accounts[:max_accounts]
+            if model is not None:
+                deps.shown(
+                    exposures.of_accounts(
+                        shown, "home", deps.now(), model.id, 1, user_id, quiet_top=True
+                    )
+                )
+            loop = outcomes.latest(conn) if deps.is_admin(user_id) else None
+            return home_blocks.home_view(shown, model, len(customers), digest, loop)
     except DB_FAULTS as exc:
         log.warning("database unavailable for App Home: %s", type(exc).__name__)
         return {"type": "home", "blocks": [blocks.message(blocks.UNAVAILABLE).blocks[0]]}

@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
 
+from bot.exposure_log import ExposureLog
 from bot.settings import SlackSettings
 from db import serving
 from db.customer_search import CustomerNames
+from db.exposures import ExposureRow
 from db.serving import LiveModel
 
 
@@ -28,6 +30,8 @@ class Deps:
     now: Callable[[], datetime] = _utcnow
     # The scheduler plugs in the next retrain time; None shows "not scheduled".
     next_retrain: Callable[[], datetime | None] = lambda: None
+    # Where shown recommendations go (None: not logged, EXPOSURE_LOG=off).
+    exposures: ExposureLog | None = None
     # A promotion reaches answers within this many seconds; saves a query per request.
     live_ttl_s: float = 5.0
     _live: tuple[float, LiveModel | None] | None = field(default=None, init=False, repr=False)
@@ -49,6 +53,11 @@ class Deps:
     def __deepcopy__(self, memo: dict) -> Deps:
         # Bolt deep-copies the context for lazy listeners; this is a shared service, not data.
         return self
+
+    def shown(self, rows: list[ExposureRow]) -> None:
+        """Log what a surface showed (queued; never fails or slows the answer)."""
+        if self.exposures is not None:
+            self.exposures.record(rows)
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.settings.admin_user_ids

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.account_lines import account_title, action_line, quiet_line
 from bot.block_kit import MAX_VIEW_BLOCKS, context, day, divider, header, section
@@ -71,13 +72,44 @@ def _account_block(account: Account, horizon: int | None) -> dict:
     return section(f"{account_title(account)}\n{detail}")
 
 
+def outcome_lines(created_at: datetime, figures: dict) -> str:
+    """An admin's headline of the latest `recbot report` (db/outcomes.py: Report.headline)."""
+    days = figures.get("window_days", 30)
+    rate = figures.get("hit_rate")
+    shown = int(figures.get("shown") or 0)
+    since, until = (escape(str(figures.get(k, ""))[:10]) for k in ("since", "until"))
+    lines = [f"*Did the picks sell?* Report of {day(created_at)}, showings {since} to {until}"]
+    if not shown or rate is None:
+        lines.append("Nothing was shown in that period.")
+    else:
+        lines.append(
+            f"{shown:,} picks shown · {rate:.1%} bought within {days} days "
+            f"({int(figures.get('hits') or 0):,}; {int(figures.get('open') or 0):,} still open) · "
+            f"👍 {int(figures.get('up') or 0)} · 👎 {int(figures.get('down') or 0)}"
+        )
+    uplift = figures.get("uplift")
+    if uplift:
+        lines.append(
+            f"Digest uplift: {uplift['difference'] * 100:+.1f} points "
+            f"(95 % CI {uplift['low'] * 100:+.1f} to {uplift['high'] * 100:+.1f}) · "
+            f"{uplift['exposed_rate']:.1%} of digest lines bought vs {uplift['holdout_rate']:.1%} "
+            f"for {uplift['holdout_accounts']} held-out accounts"
+        )
+    else:
+        lines.append("Digest uplift: not enough held-out accounts with closed windows yet.")
+    lines.append("`recbot report` on the server writes the full report.")
+    return "\n".join(lines)
+
+
 def home_view(
     accounts: list[Account],
     model: LiveModel | None,
     total_accounts: int,
     digest: DigestState,
+    outcome: tuple[datetime, dict] | None = None,
 ) -> dict:
-    """`accounts`: the ones to show, most attention first; `total_accounts`: all the rep's."""
+    """`accounts`: the ones to show, most attention first; `total_accounts`: all the rep's;
+    `outcome`: the latest report's headline (admins only)."""
     urgent = [a for a in accounts if a.needs_attention]
     intro = f"`{COMMAND} &lt;customer&gt;` in any channel gives the full answer."
     if model is not None and total_accounts:
@@ -87,6 +119,8 @@ def home_view(
             f"reorders first. {intro}"
         )
     blocks: list[dict] = [header("Your accounts"), context(intro), section(digest_line(digest))]
+    if outcome is not None:
+        blocks += [divider(), section(outcome_lines(*outcome))]
     if model is None:
         blocks.append(section("No model is live yet, so there are no picks to show."))
     elif not accounts:

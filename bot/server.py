@@ -99,10 +99,13 @@ def serve() -> None:
     engine = serving_engine(settings.database_url, pool_size=slack.web_threads)
     ensure_schema(engine, auto_upgrade=settings.database_url_is_default)
     from bot.deps import Deps
+    from bot.exposure_log import ExposureLog
     from bot.jobs.service import start_beside_server
     from bot.jobs.status import next_retrain
+    from db.settings import OutcomeSettings
 
-    app = build_app(slack, Deps(engine, slack, next_retrain=next_retrain))
+    logged = ExposureLog(engine) if OutcomeSettings.from_env().log_exposures else None
+    app = build_app(slack, Deps(engine, slack, next_retrain=next_retrain, exposures=logged))
     engine.dispose()  # no connection crosses the fork into the workers
     start_beside_server()  # the scheduler: one child process per `recbot serve`
     if slack.socket_mode:

@@ -49,6 +49,7 @@ class Account:
     actions: list[Action]  # most urgent first
     top_pick: Pick | None = None  # the first pick, for a line when nothing is urgent
     top_timing: Timing | None = None  # its timing, when it is a reorder with orders
+    top_mode: str = ""  # the section of top_pick: reorder or new
 
     def value(self, kind: ActionKind) -> float:
         return sum(a.value for a in self.actions if a.kind == kind)
@@ -106,6 +107,7 @@ def accounts_by_attention(
         }
         top = reorder[0] if reorder else new[0] if new else None
         top_timing = timing.get(top.product_id) if top is not None else None
-        accounts.append(Account(ref, _actions(reorder, new, timing), top, top_timing))
+        top_mode = "reorder" if reorder else "new" if new else ""
+        accounts.append(Account(ref, _actions(reorder, new, timing), top, top_timing, top_mode))
     accounts.sort(key=Account.sort_key)
     return accounts

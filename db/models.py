@@ -460,3 +460,48 @@ class SimilarProduct(Base):
     rank: Mapped[int] = mapped_column(Integer, primary_key=True)
     similar_product_id: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
+
+
+# --- Closed loop: what was shown, and the reports built from it --------------------------------
+
+
+class Exposure(Base):
+    """One product shown for one customer on one surface (an answer, a share, a digest line, App
+    Home): what later purchases are attributed to (db/outcomes.py). Answers write theirs in
+    batches off the request path (bot/exposure_log.py). A held-out account's digest lines are
+    written with `held_out` set and never sent: the holdout arm of the uplift."""
+
+    __tablename__ = "exposures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shown_at: Mapped[datetime] = mapped_column(DateTime)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    rank: Mapped[int] = mapped_column(Integer)  # 1-based, within its section
+    mode: Mapped[str] = mapped_column(String(16))  # reorder, new, fallback, cold
+    surface: Mapped[str] = mapped_column(String(16))  # answer, share, digest, home
+    model_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="SET NULL")
+    )
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))  # who saw it
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("sales_reps.id", ondelete="SET NULL"))
+    held_out: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        # Attribution: a customer's purchases of a product after it was shown.
+        Index("ix_exposures_customer_product_shown", "customer_id", "product_id", "shown_at"),
+        Index("ix_exposures_shown_at", "shown_at"),
+    )
+
+
+class OutcomeReport(Base):
+    """A `recbot report` run's headline figures (the App Home of an admin shows the latest)."""
+
+    __tablename__ = "outcome_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    since: Mapped[datetime] = mapped_column(DateTime)
+    until: Mapped[datetime] = mapped_column(DateTime)
+    window_days: Mapped[int] = mapped_column(Integer)
+    figures: Mapped[dict] = mapped_column(JSON)

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from core.errors import RecbotError
+from db.settings import OutcomeSettings
 from model import registry
 from model.base import Log, Servable, TrainingError
 from model.blog import SeedRanker
@@ -78,7 +79,10 @@ def train_and_publish(
             metrics=metrics,
             artifact=model.artifact(),
         )
-        verdict = registry.gate(engine, metrics, tolerance)
+        checks = OutcomeSettings.from_env()
+        verdict = registry.gate(
+            engine, metrics, tolerance, checks.gate_live_weeks, checks.attribution_days
+        )
         t = time.perf_counter()
         rows = recommendation_rows(model.score, fitted.features, inter, vid)
         cold = cold_start_rows(inter, fitted.features, vid)
@@ -86,7 +90,7 @@ def train_and_publish(
         if not verdict.passed:
             registry.reject(engine, vid, verdict.reason)
             status, written = "rejected", 0
-        elif promote:
+        elif promote and not verdict.hold:
             written = registry.publish(engine, vid, rows, cold, verdict.reason, similar_rows)
             status = "live"
         else:

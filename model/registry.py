@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from core.errors import RecbotError
-from db import serving
+from db import outcomes, serving
 from db.models import ColdStartRecommendation, ModelVersion, Recommendation, SimilarProduct
 
 GATE_K = 10
@@ -93,9 +93,78 @@ def live_metrics(engine: Engine) -> tuple[int, dict] | None:
 class GateResult:
     passed: bool
     reason: str
+    hold: bool = False  # passed, but kept as a candidate for an admin to promote
 
 
-def gate(engine: Engine, metrics: dict, tolerance: float = DEFAULT_TOLERANCE) -> GateResult:
+# The live check (GATE_LIVE_WEEKS): how many matured showings each side needs before the gate
+# trusts a fall in the live hit rate, and how far it must fall (a one-sided 95 % test).
+LIVE_CHECK_MIN_SHOWN = 200
+LIVE_CHECK_Z = -1.645
+
+
+def live_hit_rate_fall(
+    engine: Engine, weeks: int, window_days: int, now: datetime | None = None
+) -> str | None:
+    """Why the last promotion looks like it lowered the live hit rate (None when it did not,
+    or when there is too little evidence): the live version's hit rate over its last `weeks`
+    weeks of showings whose attribution window has closed, against the version it replaced over
+    its last `weeks` weeks as the live one. A new version has no live record of its own; the
+    last promotion, also won on holdout NDCG, is the evidence of whether NDCG gains turn into
+    sales here."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    window, span = timedelta(days=window_days), timedelta(weeks=weeks)
+    with engine.connect() as conn:
+        live = serving.live_model(conn)
+        if live is None or live.promoted_at is None:
+            return None
+        before = conn.execute(
+            select(ModelVersion.id)
+            .where(ModelVersion.promoted_at < live.promoted_at, ModelVersion.id != live.id)
+            .order_by(ModelVersion.promoted_at.desc())
+            .limit(1)
+        ).scalar()
+        if before is None:
+            return None
+        start = max(live.promoted_at, now - window - span)
+        ours = outcomes.version_hit_rates(conn, start, now, window_days, now).get(live.id)
+        theirs = outcomes.version_hit_rates(
+            conn, live.promoted_at - span, live.promoted_at, window_days, now
+        ).get(before)
+    if ours is None or theirs is None:
+        return None
+    if min(ours.shown, theirs.shown) < LIVE_CHECK_MIN_SHOWN:
+        return None
+    pooled = (ours.hits + theirs.hits) / (ours.shown + theirs.shown)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / ours.shown + 1 / theirs.shown))
+    if spread == 0 or ((ours.rate or 0) - (theirs.rate or 0)) / spread > LIVE_CHECK_Z:
+        return None
+    return (
+        f"the live hit rate fell after the last promotion: v{before} {theirs.rate:.1%} of "
+        f"{theirs.shown:,} showings bought, v{live.id} {ours.rate:.1%} of {ours.shown:,}"
+    )
+
+
+def gate(
+    engine: Engine,
+    metrics: dict,
+    tolerance: float = DEFAULT_TOLERANCE,
+    live_weeks: int = 0,
+    window_days: int = 30,
+) -> GateResult:
+    """Whether a new version may go live: it must beat popularity on holdout NDCG@10 and not fall
+    more than `tolerance` below the live version. `live_weeks` > 0 adds the live check: a
+    version that passes is held as a candidate when the live hit rate fell after the last
+    promotion (live_hit_rate_fall)."""
+    verdict = _holdout_gate(engine, metrics, tolerance)
+    if not verdict.passed or not live_weeks:
+        return verdict
+    fall = live_hit_rate_fall(engine, live_weeks, window_days)
+    if fall is None:
+        return verdict
+    return GateResult(True, f"{verdict.reason}; held for an admin: {fall}", hold=True)
+
+
+def _holdout_gate(engine: Engine, metrics: dict, tolerance: float) -> GateResult:
     ours, pop = holdout_score(metrics), holdout_score(metrics, "holdout_popularity")
     if ours is None or pop is None:
         return GateResult(False, "no holdout metrics")

@@ -25,6 +25,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("CI must test PostgreSQL too: set TEST_DATABASE_URL")
 
 
+@pytest.fixture(autouse=True)
+def _no_holdout_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Digest tests see every account; the holdout's own tests (tests/jobs/test_digest_holdout.py)
+    choose the share and seed."""
+    monkeypatch.setenv("HOLDOUT_PERCENT", "0")
+
+
 def _reset_postgres(engine: Engine) -> None:
     with engine.begin() as conn:
         meta = MetaData()

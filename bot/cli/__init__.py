@@ -63,6 +63,7 @@ def _register() -> None:
         import_commands,
         job_commands,
         model_commands,
+        report_command,
         serve_command,
         serving_commands,
         sync_command,
@@ -79,6 +80,7 @@ def _register() -> None:
         job_commands,
         sync_command,
         catalogue_commands,
+        report_command,
     ):
         module.register(cli)
 

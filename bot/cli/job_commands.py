@@ -101,11 +101,13 @@ def digest(ctx: CliContext, dry_run: bool, now_: bool) -> None:
 
 
 def _dry_run(ctx: CliContext, settings: JobSettings) -> None:
-    from bot.jobs.digest import plan
+    from bot.jobs.digest import DigestLines, plan
     from bot.jobs.digest_message import as_text, digest_message
     from bot.jobs.schedule import naive_utc, utcnow
     from db import job_queries, serving
+    from db.settings import OutcomeSettings
 
+    outcome = OutcomeSettings.from_env()
     with ctx.engine().connect() as conn:
         model = serving.live_model(conn)
         now = utcnow()
@@ -116,14 +118,15 @@ def _dry_run(ctx: CliContext, settings: JobSettings) -> None:
         for item in due:
             rep = item.recipient
             accounts = job_queries.rep_accounts(conn, rep.rep_id, model, naive_utc(now))
-            if not any(a.needs_attention for a in accounts):
+            lines = DigestLines.split(accounts, settings.digest_accounts, outcome)
+            if not lines.urgent:
                 continue
             to = rep.slack_user_id or f"the Slack user with email {rep.email} (looked up)"
             message = digest_message(
                 rep.name,
                 item.period,
-                accounts,
-                settings.digest_accounts,
+                lines.visible,
+                lines.shown,
                 settings.digest_picks,
                 model.id,
                 f"{rep.rep_id}:{item.period}",
@@ -133,6 +136,9 @@ def _dry_run(ctx: CliContext, settings: JobSettings) -> None:
                 f"=== to {rep.name} <{rep.email}> via {to}, period {item.period} ({rep.time_zone})"
             )
             click.echo(as_text(message))
+            if lines.held:
+                held = ", ".join(a.customer.external_id for a in lines.held)
+                click.echo(f"(held out of this digest for the uplift measurement: {held})")
             click.echo("")
             shown += 1
     click.echo(

@@ -34,9 +34,11 @@ from bot.jobs.pacing import Pacer
 from bot.jobs.schedule import last_occurrence, naive_utc, period_key, utcnow
 from bot.settings import JobSettings
 from bot.slack_client import for_posting, may_have_arrived, retries_of
-from db import job_queries, serving
+from db import exposures, job_queries, serving
+from db.attention import Account
 from db.job_queries import Recipient
 from db.serving import LiveModel
+from db.settings import OutcomeSettings
 
 log = logging.getLogger(__name__)
 # Pause before checking the DM and posting again (doubles per attempt, at most 10 s).
@@ -116,6 +118,31 @@ def plan(
     return due, opted_out
 
 
+@dataclass(frozen=True)
+class DigestLines:
+    """A rep's accounts split for the digest: the held-out accounts among the first `shown`
+    needing attention are left out of the DM (their lines are recorded as held out), and the
+    DM shows the rest of those first accounts."""
+
+    visible: list[Account]  # every account not held out
+    urgent: list[Account]  # of those, the ones needing attention, most urgent first
+    shown: int  # how many of `urgent` the DM shows
+    held: list[Account]  # held-out accounts that would have been shown
+
+    @classmethod
+    def split(cls, accounts: list[Account], shown: int, outcome: OutcomeSettings) -> DigestLines:
+        def out(a: Account) -> bool:
+            return exposures.is_held_out(
+                a.customer.external_id, outcome.holdout_share, outcome.holdout_seed
+            )
+
+        window = [a for a in accounts if a.needs_attention][:shown]
+        held = [a for a in window if out(a)]
+        visible = [a for a in accounts if not out(a)]
+        urgent = [a for a in visible if a.needs_attention]
+        return cls(visible, urgent, len(window) - len(held), held)
+
+
 class DigestJob:
     def __init__(
         self,
@@ -125,8 +152,10 @@ class DigestJob:
         pacer: Pacer | None = None,
         owner: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        outcome: OutcomeSettings | None = None,
     ) -> None:
         self.engine, self.settings, self.client = engine, settings, client
+        self.outcome = outcome or OutcomeSettings.from_env()
         self.pacer = pacer or Pacer(settings.digest_pace_per_s)
         self.owner = owner or claims.owner_id()
         self.clock = clock
@@ -221,8 +250,10 @@ class DigestJob:
         if claim is None:
             self._count("skipped")(report)
             return
-        urgent = sum(1 for a in accounts if a.needs_attention)
+        lines = DigestLines.split(accounts, self.settings.digest_accounts, self.outcome)
+        urgent = len(lines.urgent)
         if not urgent:  # recorded, so later ticks do not ask again
+            self._record(lines, item, model, None)
             claims.mark_skipped(self.engine, claim, "nothing to act on in the rep's accounts")
             self._count("skipped")(report)
             return
@@ -242,13 +273,14 @@ class DigestJob:
                     "found in the DM after an interrupted attempt",
                     remember_user=found_user,
                 )
+                self._record(lines, item, model, found_user)
                 self._count("reconciled")(report)
                 return
             message = digest_message(
                 rep.name,
                 item.period,
-                accounts,
-                self.settings.digest_accounts,
+                lines.visible,
+                lines.shown,
                 self.settings.digest_picks,
                 model.id,
                 claim.key,
@@ -265,6 +297,7 @@ class DigestJob:
                 "found in the DM after a lost response" if found else None,
                 remember_user=found_user,
             )
+            self._record(lines, item, model, found_user)
             if found:
                 self._count("reconciled")(report)
                 return
@@ -274,6 +307,32 @@ class DigestJob:
             log.warning("digest for rep %s (%s) failed: %s", rep.rep_id, item.period, error)
             claims.mark_failed(self.engine, claim, error, channel)
             self._count("failed", f"rep {rep.rep_id} ({rep.email}): {error}")(report)
+
+    def _record(
+        self, lines: DigestLines, item: Due, model: LiveModel, found_user: str | None
+    ) -> None:
+        """Log the digest's lines as shown, and the held-out accounts' lines as held out; a
+        failed write is logged (the DM is sent either way)."""
+        rep, now = item.recipient, naive_utc(self._now())
+        per_account = self.settings.digest_picks
+        user = rep.slack_user_id or found_user
+        rows = exposures.of_accounts(
+            lines.urgent[: lines.shown], "digest", now, model.id, per_account, user, rep.rep_id
+        )
+        rows += exposures.of_accounts(
+            lines.held, "digest", now, model.id, per_account, user, rep.rep_id, held_out=True
+        )
+        try:
+            with self.engine.begin() as conn:
+                exposures.write(conn, rows)
+        except Exception as exc:
+            log.warning(
+                "digest for rep %s (%s): %s exposures not recorded: %s",
+                rep.rep_id,
+                item.period,
+                len(rows),
+                type(exc).__name__,
+            )
 
     def _post_exactly_once(self, channel: str, key: str, message: dict) -> tuple[str | None, bool]:
         """Post the digest; after a fault that Slack may have processed (5xx, cut connection),

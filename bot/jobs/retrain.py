@@ -25,7 +25,9 @@ from bot.jobs.child import launch_command, stop_group
 from bot.jobs.schedule import last_occurrence, naive_utc, period_key, utcnow
 from bot.jobs.sync import SyncJob, SyncOutcome
 from bot.settings import JobSettings
+from db import outcomes
 from db.models import ModelVersion
+from db.settings import OutcomeSettings
 
 log = logging.getLogger(__name__)
 JOB = "retrain"
@@ -112,7 +114,7 @@ class RetrainJob:
         detail = result.detail + (f" ({sync_note})" if sync_note else "")
         if self.notify and self.settings.admin_channel:
             try:
-                self.notify(result.line())
+                self.notify(result.line() + last_week_line(self.engine, now))
             except Exception as exc:  # the outcome is recorded either way
                 detail += f" (admin channel post failed: {type(exc).__name__})"
         claims.finish_run(
@@ -245,3 +247,22 @@ def _last_line(text: str) -> str:
         if line.strip() and not line.startswith("(Background on this error")
     ]
     return lines[-1][:500] if lines else ""
+
+
+def last_week_line(engine: Engine, now: datetime) -> str:
+    """' · last week's picks: 12.0 % bought so far (30 of 250 shown)', for the admin channel's
+    retrain message ('' when the database cannot say)."""
+    until = naive_utc(now)
+    days = OutcomeSettings.from_env().attribution_days
+    try:
+        with engine.connect() as conn:
+            week = outcomes.hit_rate(conn, until - timedelta(days=7), until, days, until)
+    except Exception as exc:  # the message goes out without it
+        log.warning("last week's hit rate: %s", type(exc).__name__)
+        return ""
+    if not week.shown or week.rate is None:
+        return " · last week's picks: none shown"
+    return (
+        f" · last week's picks: {week.rate:.1%} bought so far "
+        f"({week.hits:,} of {week.shown:,} shown)"
+    )

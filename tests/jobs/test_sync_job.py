@@ -123,7 +123,7 @@ def test_the_weekly_retrain_syncs_first(engine: Engine, erp: Erp, tmp_path: Path
 
     assert result.outcome == "rejected"
     assert result.sync_note.startswith("synced first: erp: 3 added")
-    assert posted == [result.line()]
+    assert posted == [result.line() + " · last week's picks: none shown"]
     assert "(synced first: erp: 3 added" in posted[0]
     runs = job_runs(engine)
     assert [r[:4] for r in runs] == [
