@@ -475,16 +475,17 @@ class Exposure(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shown_at: Mapped[datetime] = mapped_column(DateTime)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    # No foreign keys, as for recommendations: the server writes thousands of rows a second
+    # under load, and a per-row check of four parents cost a quarter of /recommend's
+    # throughput (bench/RESULTS.md); the ids come from rows just read.
+    customer_id: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(Integer)
     rank: Mapped[int] = mapped_column(Integer)  # 1-based, within its section
     mode: Mapped[str] = mapped_column(String(16))  # reorder, new, fallback, cold
     surface: Mapped[str] = mapped_column(String(16))  # answer, share, digest, home
-    model_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("model_versions.id", ondelete="SET NULL")
-    )
+    model_version_id: Mapped[int | None] = mapped_column(Integer)
     slack_user_id: Mapped[str | None] = mapped_column(String(32))  # who saw it
-    rep_id: Mapped[int | None] = mapped_column(ForeignKey("sales_reps.id", ondelete="SET NULL"))
+    rep_id: Mapped[int | None] = mapped_column(Integer)
     held_out: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (

@@ -31,30 +31,6 @@ def upgrade() -> None:
         sa.Column("rep_id", sa.Integer),
         sa.Column("held_out", sa.Boolean, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_exposures"),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            ondelete="CASCADE",
-            name="fk_exposures_customer_id_customers",
-        ),
-        sa.ForeignKeyConstraint(
-            ["product_id"],
-            ["products.id"],
-            ondelete="CASCADE",
-            name="fk_exposures_product_id_products",
-        ),
-        sa.ForeignKeyConstraint(
-            ["model_version_id"],
-            ["model_versions.id"],
-            ondelete="SET NULL",
-            name="fk_exposures_model_version_id_model_versions",
-        ),
-        sa.ForeignKeyConstraint(
-            ["rep_id"],
-            ["sales_reps.id"],
-            ondelete="SET NULL",
-            name="fk_exposures_rep_id_sales_reps",
-        ),
     )
     op.create_index(
         "ix_exposures_customer_product_shown",
