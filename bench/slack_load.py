@@ -414,6 +414,22 @@ def queries(customers: int, n: int, rng: random.Random) -> list[tuple[str, str]]
     return out
 
 
+def slash_command(query: str) -> str:
+    """The form body Slack posts for `/recommend <query>`."""
+    return urlencode(
+        {
+            "command": "/recommend",
+            "text": query,
+            "user_id": "U0BENCH",
+            "team_id": "T0STANDIN",
+            "channel_id": "C0BENCH",
+            "api_app_id": "A0",
+            "response_url": "http://127.0.0.1:9/none",
+            "trigger_id": "1",
+        }
+    )
+
+
 def client(
     port: int,
     texts: list[tuple[str, str]],
@@ -431,18 +447,7 @@ def client(
     while time.monotonic() < stop_at:
         query, kind = texts[i % len(texts)]
         i += 1
-        body = urlencode(
-            {
-                "command": "/recommend",
-                "text": query,
-                "user_id": "U0BENCH",
-                "team_id": "T0STANDIN",
-                "channel_id": "C0BENCH",
-                "api_app_id": "A0",
-                "response_url": "http://127.0.0.1:9/none",
-                "trigger_id": "1",
-            }
-        ).encode()
+        body = slash_command(query).encode()
         if interval:
             delay = next_at - time.perf_counter()
             if delay > 0:
@@ -586,18 +591,7 @@ def run_wrk(port: int, customers: int, concurrency: int, duration: float, seed: 
     with tempfile.TemporaryDirectory() as tmp:
         lines = []
         for query, _ in queries(customers, 5000, random.Random(seed)):
-            body = urlencode(
-                {
-                    "command": "/recommend",
-                    "text": query,
-                    "user_id": "U0BENCH",
-                    "team_id": "T0STANDIN",
-                    "channel_id": "C0BENCH",
-                    "api_app_id": "A0",
-                    "response_url": "http://127.0.0.1:9/none",
-                    "trigger_id": "1",
-                }
-            )
+            body = slash_command(query)
             signature = verifier.generate_signature(timestamp=ts, body=body)
             lines.append(f"{ts} {signature} {body}")
         requests_file = Path(tmp) / "requests.txt"
