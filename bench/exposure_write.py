@@ -45,7 +45,7 @@ def backend_cpu(engine: Engine) -> tuple[int, float]:
 
 
 def one_round(engine: Engine, answers: int, per_answer: int, postgres: bool) -> dict:
-    log = ExposureLog(engine, flush_every_s=3600)  # flushed by hand below
+    log = ExposureLog(engine, flush_every_s=3600, max_pending=answers * per_answer)
     log._pid = os.getpid()  # no writer thread: this round's flush is the only writer
     now = datetime.now(UTC).replace(tzinfo=None)
     before = backend_cpu(engine)[1] if postgres else 0.0
