@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import Engine, text  # noqa: E402
 
+from bench.digest_bench import ensure_database  # noqa: E402
 from bot.exposure_log import ExposureLog  # noqa: E402
 from db import exposures  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
@@ -95,20 +96,6 @@ def measure(url: str, answers: int, per_answer: int, rounds: int) -> dict:
     return {"store": engine.dialect.name, "rows_per_answer": per_answer, **medians}
 
 
-def ensure_pg(url: str) -> None:
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": parsed.database}
-        ).scalar():
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=PG)
@@ -117,7 +104,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
-    ensure_pg(args.database_url)
+    ensure_database(args.database_url)
     print(json.dumps(measure(args.database_url, args.answers, args.rows_per_answer, args.rounds)))
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
