@@ -37,19 +37,19 @@ from db.session import make_engine  # noqa: E402
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/recbot_bench_exposures"
 
 
-def backend_cpu(engine: Engine) -> tuple[int, float]:
-    """The pid of the pool's (single) backend and its CPU seconds so far."""
+def backend_cpu(engine: Engine) -> float:
+    """CPU seconds so far of the pool's (single) PostgreSQL backend."""
     with engine.connect() as conn:
         pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def one_round(engine: Engine, answers: int, per_answer: int, postgres: bool) -> dict:
     log = ExposureLog(engine, flush_every_s=3600, max_pending=answers * per_answer)
     log._pid = os.getpid()  # no writer thread: this round's flush is the only writer
     now = datetime.now(UTC).replace(tzinfo=None)
-    before = backend_cpu(engine)[1] if postgres else 0.0
+    before = backend_cpu(engine) if postgres else 0.0
     c0 = time.process_time()
     for a in range(answers):
         customer = a % 10_000
@@ -71,7 +71,7 @@ def one_round(engine: Engine, answers: int, per_answer: int, postgres: bool) -> 
     c1 = time.process_time()
     written = log.flush()
     c2 = time.process_time()
-    after = backend_cpu(engine)[1] if postgres else 0.0
+    after = backend_cpu(engine) if postgres else 0.0
     assert written == answers * per_answer, (written, answers * per_answer)
     return {
         "build_and_queue_us": 1e6 * (c1 - c0) / answers,
