@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from model.data import Interactions
+from model.parallel import ordered_map
 
 HISTORY = 32  # products per customer fed to the customer tower
 # customers per (customers x products) block of neighbour/EASE scores: bench/RESULTS.md ("Training
@@ -22,6 +23,9 @@ HISTORY = 32  # products per customer fed to the customer tower
 CUSTOMER_CHUNK = 2048
 # cells of one (customers x customers) similarity block in `neighbours`
 SIMILARITY_CELLS = 2048 * 8192
+# products bought by at least this share of customers enter the similarity as a dense product
+POPULAR_SHARE = 0.02
+POPULAR_DENSE_MAX = 256  # at most this many: (customers x 256) float32 stays small
 OWN_FEATURES = ["freq", "weeks", "recency", "tenure", "overdue", "share", "log_qty", "last12"]
 DENSE_FEATURES = [
     "knn",
@@ -56,7 +60,8 @@ def neighbours(
     """The k most cosine-similar other customers of each customer in `rows` (default: all).
 
     Returns (indices, similarities), one row per customer; rows not asked for stay zero.
-    `normed` is l2_rows(vecs) where the caller has it already.
+    `normed` is l2_rows(vecs) where the caller has it already. Blocks of customers are searched
+    on TRAIN_WORKERS threads.
     """
     normed = (l2_rows(vecs) if normed is None else normed).astype(np.float32, copy=False)
     n = normed.shape[0]
@@ -65,15 +70,67 @@ def neighbours(
     idx = np.zeros((n, k), np.int32)
     sim = np.zeros((n, k), np.float32)
     want = np.arange(n) if rows is None else np.asarray(rows)
-    t = normed.T.tocsc()
-    for s in range(0, len(want), chunk):
-        r = want[s : s + chunk]
-        block = (normed[r] @ t).toarray()
+    similarity = Similarity(normed)
+
+    def search(r: np.ndarray) -> None:  # blocks write disjoint rows: safe on any thread
+        block = similarity.block(r)
         block[np.arange(len(r)), r] = -1.0
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        top = top_columns(block, k)
         idx[r] = top
         sim[r] = np.take_along_axis(block, top, axis=1)
+
+    for _ in ordered_map(search, (want[s : s + chunk] for s in range(0, len(want), chunk))):
+        pass
     return idx, np.maximum(sim, 0.0)
+
+
+class Similarity:
+    """Dot products of some rows of `normed` with all of them, as dense blocks.
+
+    Co-purchases of the most popular products are most of a sparse product's work (bought by
+    2 % of customers or more, they pair with that share of every block), so those columns are
+    multiplied as a dense matrix product and only the rest sparsely. bench/RESULTS.md
+    ("Neighbour search at 20M") measures the split.
+    """
+
+    def __init__(self, normed: sparse.csr_matrix) -> None:
+        n = normed.shape[0]
+        buyers = np.bincount(normed.indices, minlength=normed.shape[1])
+        popular = np.argsort(-buyers, kind="stable")[:POPULAR_DENSE_MAX]
+        popular = np.sort(popular[buyers[popular] >= POPULAR_SHARE * n])
+        rest = np.setdiff1d(np.arange(normed.shape[1]), popular)
+        self.dense = normed[:, popular].toarray() if len(popular) else None
+        self.sparse = normed[:, rest].tocsr() if len(popular) else normed
+        self.sparse_t = self.sparse.T.tocsc()
+
+    def block(self, rows: np.ndarray) -> np.ndarray:
+        out = (self.sparse[rows] @ self.sparse_t).toarray()
+        if self.dense is not None:
+            out += self.dense[rows] @ self.dense.T
+        return out
+
+
+def top_columns(block: np.ndarray, k: int, group: int = 256) -> np.ndarray:
+    """Column indices of the k largest values of each row, in no order (as argpartition).
+
+    Each row's k largest values lie in the k column groups with the largest maxima, so only
+    those k x `group` candidates are partitioned: a quarter of the work on wide rows.
+    """
+    m, n = block.shape
+    n_groups = -(-n // group)
+    if n_groups <= k:
+        return np.argpartition(-block, k - 1, axis=1)[:, :k]
+    full = n // group * group
+    maxima = block[:, :full].reshape(m, -1, group).max(axis=2)
+    if full < n:
+        maxima = np.concatenate([maxima, block[:, full:].max(axis=1, keepdims=True)], axis=1)
+    groups = np.argpartition(-maxima, k - 1, axis=1)[:, :k]
+    cand = (groups[:, :, None] * group + np.arange(group)).reshape(m, -1)
+    valid = cand < n  # the last group may be short
+    cand = np.minimum(cand, n - 1)
+    values = np.where(valid, np.take_along_axis(block, cand, axis=1), -np.inf)
+    pick = np.argpartition(-values, k - 1, axis=1)[:, :k]
+    return np.take_along_axis(cand, pick, axis=1)
 
 
 def neighbour_scores(

@@ -10,6 +10,7 @@ from scipy import sparse
 from model.data import Interactions
 from model.evaluate import top_k
 from model.features import Features
+from model.parallel import ordered_map
 from model.reasons import neighbour_counts, reasons
 
 TOP_N = 50
@@ -18,16 +19,25 @@ Row = tuple[int, int, str, int, int, float, str]
 
 
 def recommendation_rows(
-    score, f: Features, inter: Interactions, version_id: int, n: int = TOP_N, chunk: int = 1024
+    score,
+    f: Features,
+    inter: Interactions,
+    version_id: int,
+    n: int = TOP_N,
+    chunk: int = 1024,
+    workers: int | None = None,
 ) -> Iterator[list[Row]]:
-    """Serving rows, one list per chunk of customers, for both modes."""
+    """Serving rows, one list per chunk of customers, for both modes, in customer order.
+
+    Chunks are scored on `workers` threads (default TRAIN_WORKERS) while the caller writes the
+    ones before them."""
     seg_top = segment_top(inter, f, n)
     segs = inter.segments if inter.segments is not None else None
     seg_sets = {s: set(items.tolist()) for s, (items, _) in seg_top.items() if s}
     bought = f.own
     cids, pids = inter.customer_ids, inter.product_ids
-    for s in range(0, inter.n_customers, chunk):
-        rows = np.arange(s, min(s + chunk, inter.n_customers))
+
+    def chunk_rows(rows: np.ndarray) -> list[Row]:
         scores = score(rows)
         nbr = neighbour_counts(f, rows)
         out: list[Row] = []
@@ -52,7 +62,12 @@ def recommendation_rows(
                 )
             )
         out.sort(key=lambda r: (r[1], r[2], r[3]))  # primary-key order: B-tree appends only
-        yield out
+        return out
+
+    chunks = (
+        np.arange(s, min(s + chunk, inter.n_customers)) for s in range(0, inter.n_customers, chunk)
+    )
+    yield from ordered_map(chunk_rows, chunks, workers)
 
 
 def _is_bought(bought: sparse.csr_matrix, rows: np.ndarray, top: np.ndarray) -> np.ndarray:

@@ -65,9 +65,10 @@ def test_features_built_for_some_customers_refuse_the_others():
     rows = np.array([2, 3, 40])
     f = build(inter, FeatureParams(knn_k=10), rows)
     full = build(inter, FeatureParams(knn_k=10))
-    assert np.array_equal(f.block(rows).knn, full.block(rows).knn)
+    # the same up to float rounding: a dense product of 3 rows may round unlike one of all rows
+    assert np.allclose(f.block(rows).knn, full.block(rows).knn, rtol=0, atol=1e-6)
     products = np.array([1, 5, 9])
-    assert np.array_equal(f.dense_at(rows, products), full.dense_at(rows, products))
+    assert np.allclose(f.dense_at(rows, products), full.dense_at(rows, products), atol=1e-6)
     with pytest.raises(ValueError, match="other customers"):
         f.block(np.array([2, 4]))
 
@@ -77,7 +78,8 @@ def test_neighbours_are_the_same_in_smaller_similarity_blocks(monkeypatch):
     monkeypatch.setattr(features_module, "SIMILARITY_CELLS", 3 * inter.n_customers)
     small = build(inter, FeatureParams(knn_k=10, ease_items=30))
     assert np.array_equal(np.sort(small.nbr_idx, axis=1), np.sort(f.nbr_idx, axis=1))
-    assert np.array_equal(np.sort(small.nbr_sim, axis=1), np.sort(f.nbr_sim, axis=1))
+    # up to float rounding: a dense product over fewer rows may round differently
+    assert np.allclose(np.sort(small.nbr_sim, axis=1), np.sort(f.nbr_sim, axis=1), atol=1e-6)
 
 
 def test_scores_do_not_depend_on_the_customer_chunk(monkeypatch):
