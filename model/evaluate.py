@@ -67,17 +67,25 @@ def top_k(scores: np.ndarray, k: int, exclude: sparse.csr_matrix | None = None) 
 
 def truth_from_labels(labels: sparse.csr_matrix, bought: sparse.csr_matrix, mode: str) -> Truth:
     """Holdout truth per customer who has history and bought something in the label window."""
-    rows, items, sizes = [], [], []
+    rows = np.repeat(np.arange(labels.shape[0]), np.diff(labels.indptr))
+    items = labels.indices
+    if mode == "new":  # only what the customer had not bought before
+        n = labels.shape[1]
+        before = np.repeat(np.arange(bought.shape[0], dtype=np.int64), np.diff(bought.indptr))
+        known = before * n + bought.indices
+        if len(known) > 1 and not (known[1:] >= known[:-1]).all():
+            known = np.sort(known)
+        asked = rows.astype(np.int64) * n + items
+        at = np.minimum(np.searchsorted(known, asked), max(len(known) - 1, 0))
+        fresh = known[at] != asked if len(known) else np.ones(len(asked), bool)
+        rows, items = rows[fresh], items[fresh]
     has_hist = np.diff(bought.indptr) > 0
-    for r in np.flatnonzero((np.diff(labels.indptr) > 0) & has_hist):
-        got = labels.indices[labels.indptr[r] : labels.indptr[r + 1]]
-        if mode == "new":
-            got = got[~np.isin(got, bought.indices[bought.indptr[r] : bought.indptr[r + 1]])]
-        if len(got):
-            rows.append(r)
-            items.append(got)
-            sizes.append(len(got))
-    return Truth(np.array(rows, np.int64), items, np.array(sizes))
+    keep = has_hist[rows]
+    rows, items = rows[keep], items[keep]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows
+    sizes = np.diff(np.r_[starts, len(rows)])
+    per_row = np.split(items, starts[1:]) if len(rows) else []
+    return Truth(rows[starts].astype(np.int64), per_row, sizes)
 
 
 def metrics_at_k(recs: np.ndarray, truth: Truth, n_products: int, k: int = 10) -> dict[str, float]:
@@ -209,15 +217,19 @@ def neighbour_metrics(
     for mode, truth in truths.items():
         qc, qx = recent_queries(inter, truth.rows, recent_weeks, max_queries=max_queries, seed=seed)
         where = {int(r): i for i, r in enumerate(truth.rows.tolist())}
-        recs = []
-        for s in range(0, len(qc), chunk):
-            c, x = qc[s : s + chunk], qx[s : s + chunk]
+        all_recs = np.zeros((len(qc), min(k, inter.n_products)), np.int64)
+        # popular products are asked about by many customers: each product's scores once
+        items, asked_of = np.unique(qx, return_inverse=True)
+        for s in range(0, len(items), chunk):
+            x = items[s : s + chunk]
             scores = similarity(x).astype(np.float32, copy=True)
             scores[np.arange(len(x)), x] = -np.inf
-            recs.append(top_k(scores, k, bought[c] if mode == "new" else None))
+            queries = np.flatnonzero((asked_of >= s) & (asked_of < s + len(x)))
+            for q in np.array_split(queries, -(-len(queries) // chunk) or 1):
+                exclude = bought[qc[q]] if mode == "new" else None
+                all_recs[q] = top_k(scores[asked_of[q] - s], k, exclude)
         at = [where[int(c)] for c in qc.tolist()]
         asked = Truth(qc, [truth.items[i] for i in at], truth.sizes[at])
-        all_recs = np.concatenate(recs) if recs else np.zeros((0, k), np.int64)
         res = (
             metrics_at_k(all_recs, asked, inter.n_products, k)
             if len(qc)

@@ -232,12 +232,11 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def _thread_env() -> dict[str, str]:
-    """Half the cores for TensorFlow's thread pools (unless set), leaving room for serving."""
+    """Half the cores for TensorFlow's thread pools and the chunked feature and scoring work
+    (unless set), leaving room for serving."""
     threads = str(max(1, (os.cpu_count() or 2) // 2))
-    return {
-        k: os.environ.get(k, threads)
-        for k in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
-    }
+    names = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS", "TRAIN_WORKERS")
+    return {k: os.environ.get(k, threads) for k in names}
 
 
 def _last_line(text: str) -> str:

@@ -184,12 +184,13 @@ def test_training_child_yields_the_cpu_and_leaves_cores_to_serving(engine: Engin
     fixtures.fill(engine)
     report = python(
         "import os, sys; print(os.sched_getscheduler(0) == os.SCHED_IDLE, "
-        "os.environ['TF_NUM_INTRAOP_THREADS'], os.cpu_count()); sys.exit(1)"
+        "os.environ['TF_NUM_INTRAOP_THREADS'], os.environ['TRAIN_WORKERS'], os.cpu_count()); "
+        "sys.exit(1)"
     )
     result = RetrainJob(engine, SETTINGS, command=report).run(MONDAY_0300)
-    idle, threads, cores = result.detail.split()
+    idle, threads, workers, cores = result.detail.split()
     assert idle == "True"
-    assert int(threads) == max(1, int(cores) // 2)
+    assert int(threads) == int(workers) == max(1, int(cores) // 2)
 
 
 def test_a_retrain_stopped_by_shutdown_is_caught_up_by_the_next_start(engine: Engine) -> None:
