@@ -13,6 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from model.data import Interactions
+from model.topk import top_columns
 
 if TYPE_CHECKING:
     from model.base import Recommender
@@ -60,7 +61,7 @@ def top_k(scores: np.ndarray, k: int, exclude: sparse.csr_matrix | None = None) 
         r, c = exclude.nonzero()
         scores[r, c] = -np.inf
     k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    part = top_columns(scores, k)
     order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
     return np.take_along_axis(part, order, axis=1)
 

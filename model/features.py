@@ -16,6 +16,7 @@ from scipy import sparse
 
 from model.data import Interactions
 from model.parallel import ordered_map
+from model.topk import top_columns
 
 HISTORY = 32  # products per customer fed to the customer tower
 # customers per (customers x products) block of neighbour/EASE scores: bench/RESULTS.md ("Training
@@ -108,29 +109,6 @@ class Similarity:
         if self.dense is not None:
             out += self.dense[rows] @ self.dense.T
         return out
-
-
-def top_columns(block: np.ndarray, k: int, group: int = 256) -> np.ndarray:
-    """Column indices of the k largest values of each row, in no order (as argpartition).
-
-    Each row's k largest values lie in the k column groups with the largest maxima, so only
-    those k x `group` candidates are partitioned: a quarter of the work on wide rows.
-    """
-    m, n = block.shape
-    n_groups = -(-n // group)
-    if n_groups <= k:
-        return np.argpartition(-block, k - 1, axis=1)[:, :k]
-    full = n // group * group
-    maxima = block[:, :full].reshape(m, -1, group).max(axis=2)
-    if full < n:
-        maxima = np.concatenate([maxima, block[:, full:].max(axis=1, keepdims=True)], axis=1)
-    groups = np.argpartition(-maxima, k - 1, axis=1)[:, :k]
-    cand = (groups[:, :, None] * group + np.arange(group)).reshape(m, -1)
-    valid = cand < n  # the last group may be short
-    cand = np.minimum(cand, n - 1)
-    values = np.where(valid, np.take_along_axis(block, cand, axis=1), -np.inf)
-    pick = np.argpartition(-values, k - 1, axis=1)[:, :k]
-    return np.take_along_axis(cand, pick, axis=1)
 
 
 def neighbour_scores(
@@ -294,10 +272,9 @@ class CustomerBlock:
         out = self.knn * (w[0] + w[4] * act)
         part = self.ease * (w[1] + w[5] * act)
         out += part
-        out += (f.pop * w[2] + f.pop_recent * w[3])[None, :]
-        np.multiply(f.cat_share[rows][:, f.pcat], w[6], out=part)
+        np.take(f.cat_share[rows] * w[6], f.pcat, axis=1, out=part)
         out += part
-        out += (f.product_cols @ w[7:9])[None, :]
+        out += (f.pop * w[2] + f.pop_recent * w[3] + f.product_cols @ w[7:9])[None, :]
         return out
 
 

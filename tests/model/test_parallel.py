@@ -15,6 +15,7 @@ from model.data import interactions_from_frame
 from model.features import DENSE_FEATURES, FeatureParams, build
 from model.parallel import ordered_map, train_workers
 from model.precompute import recommendation_rows
+from model.topk import top_columns
 from model.train import NumpyScorer
 from tests.model.helpers import small_b2b
 
@@ -136,8 +137,12 @@ def test_top_columns_are_the_k_largest_of_each_row(n):
     block[0] = 0.0  # ties everywhere
     block[1, n // 2 :] = 0.0
     k = min(50, n - 1)
-    top = features_module.top_columns(block, k, group=16)
+    top = top_columns(block, k, group=16)
     assert top.shape == (6, k)
     for row, cols in zip(block, top, strict=True):
         assert len(set(cols.tolist())) == k
         assert np.array_equal(np.sort(row[cols]), np.sort(row)[-k:])
+
+
+def test_top_k_of_no_rows_is_empty():
+    assert top_columns(np.zeros((0, 5000), np.float32), 10).shape == (0, 10)
