@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, insert, select
 
 from db.models import Customer, Product, Transaction
 from db.synthetic import B2BParams, b2b_profile
+from model.features import DENSE_FEATURES, OWN_FEATURES
 from model.item_embeddings import EmbeddingParams
 from model.train import RankerParams
 
@@ -90,3 +92,17 @@ def count(engine: Engine, model, **where) -> int:
         stmt = stmt.where(getattr(model, k) == v)
     with engine.connect() as conn:
         return conn.execute(stmt).scalar_one()
+
+
+def random_feature_weights(seed: int, hidden: int = 4) -> dict[str, list[np.ndarray]]:
+    """Random weights of the ranker's feature layers, as NumpyScorer reads them."""
+    rng = np.random.default_rng(seed)
+    n_in = len(OWN_FEATURES) + len(DENSE_FEATURES)
+    return {
+        "dense_linear": [rng.normal(size=(len(DENSE_FEATURES), 1)).astype(np.float32)],
+        "own_hidden": [
+            rng.normal(size=(n_in, hidden)).astype(np.float32),
+            rng.normal(size=hidden).astype(np.float32),
+        ],
+        "own_out": [rng.normal(size=(hidden, 1)).astype(np.float32), np.zeros(1, np.float32)],
+    }

@@ -13,7 +13,7 @@ from model.data import Interactions, interactions_from_frame
 from model.features import DENSE_FEATURES, FeatureParams, Features, build, l2_rows
 from model.reasons import neighbour_counts
 from model.train import NumpyScorer
-from tests.model.helpers import small_b2b
+from tests.model.helpers import random_feature_weights, small_b2b
 
 
 def _inter() -> Interactions:
@@ -84,16 +84,7 @@ def test_neighbours_are_the_same_in_smaller_similarity_blocks(monkeypatch):
 
 def test_scores_do_not_depend_on_the_customer_chunk(monkeypatch):
     inter, f = _features()
-    rng = np.random.default_rng(0)
-    n_dense = len(DENSE_FEATURES)
-    mlps = {
-        "dense_linear": [rng.normal(size=(n_dense, 1)).astype(np.float32)],
-        "own_hidden": [
-            rng.normal(size=(8 + n_dense, 4)).astype(np.float32),
-            rng.normal(size=4).astype(np.float32),
-        ],
-        "own_out": [rng.normal(size=(4, 1)).astype(np.float32), np.zeros(1, np.float32)],
-    }
+    mlps = random_feature_weights(0)
     scorer = NumpyScorer(f, inter.n_products, None, mlps)
     rows = np.arange(inter.n_customers)[::-1]
     whole = scorer.score(rows)

@@ -12,12 +12,12 @@ import pytest
 import model.features as features_module
 from core.errors import RecbotError
 from model.data import interactions_from_frame
-from model.features import DENSE_FEATURES, FeatureParams, build
+from model.features import FeatureParams, build
 from model.parallel import ordered_map, train_workers
 from model.precompute import recommendation_rows
 from model.topk import top_columns
 from model.train import NumpyScorer
-from tests.model.helpers import small_b2b
+from tests.model.helpers import random_feature_weights, small_b2b
 
 
 def test_ordered_map_keeps_the_order_of_its_items_when_later_ones_finish_first():
@@ -95,16 +95,7 @@ def test_neighbours_found_on_several_threads_equal_those_found_on_one(monkeypatc
 def test_serving_rows_scored_on_several_threads_equal_those_scored_on_one():
     inter = _inter()
     f = build(inter, FeatureParams(knn_k=10, ease_items=30))
-    rng = np.random.default_rng(3)
-    n_dense = len(DENSE_FEATURES)
-    mlps = {
-        "dense_linear": [rng.normal(size=(n_dense, 1)).astype(np.float32)],
-        "own_hidden": [
-            rng.normal(size=(8 + n_dense, 4)).astype(np.float32),
-            rng.normal(size=4).astype(np.float32),
-        ],
-        "own_out": [rng.normal(size=(4, 1)).astype(np.float32), np.zeros(1, np.float32)],
-    }
+    mlps = random_feature_weights(3)
     scorer = NumpyScorer(f, inter.n_products, None, mlps)
 
     def rows(workers: int) -> list[list]:
