@@ -90,8 +90,8 @@ class Similarity:
 
     Co-purchases of the most popular products are most of a sparse product's work (bought by
     2 % of customers or more, they pair with that share of every block), so those columns are
-    multiplied as a dense matrix product and only the rest sparsely. bench/RESULTS.md
-    ("Neighbour search at 20M") measures the split.
+    multiplied as a dense matrix product and only the rest sparsely. bench/RESULTS.md ("The
+    20 M size on both cores") measures what it saves.
     """
 
     def __init__(self, normed: sparse.csr_matrix) -> None:
