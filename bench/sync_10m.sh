@@ -6,7 +6,8 @@
 #
 # 1. `recbot generate --profile b2b --rows N` writes the lines (CSV), loaded into MariaDB
 #    (database recbot_bench_erp: order_lines, accounts, items) with LOAD DATA LOCAL INFILE.
-# 2. The floor: the MariaDB client's own export of the transactions query (mariadb -B > /dev/null).
+# 2. The floor: the MariaDB client's own export of the transactions query (mariadb -B > /dev/null),
+#    as it comes (the whole result held in memory) and with --quick (streamed).
 # 3. A full `recbot sync` into a fresh PostgreSQL database recbot_bench_sync.
 # 4. NEW more lines in MariaDB, then an incremental `recbot sync` onto the N-line store.
 # Steps 2-4 run under /usr/bin/time -v: wall seconds, CPU seconds of the process (user + system;
@@ -96,6 +97,8 @@ timed() {  # label, command...: prints wall seconds and peak RSS of the command
 
 {
   timed "floor-mariadb-client-export rows=$ROWS" $MARIA -B -e "$QUERY" "$ERP_DB"
+  # The same export streamed row by row (--quick) instead of held whole in the client's memory.
+  timed "floor-mariadb-client-export-quick rows=$ROWS" $MARIA -B --quick -e "$QUERY" "$ERP_DB"
 
   psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB"
   export DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$PG_DB"

@@ -87,6 +87,8 @@ class _Checks:
 
 def _value(chunk: pd.DataFrame, column: str) -> Callable[[int], str]:
     values = chunk[column].to_numpy()
+    if values.dtype.kind == "M":  # a typed date/time from a sync source: shown as its text
+        return lambda i: _shorten(pd.Timestamp(values[i]).isoformat(sep=" "))
     return lambda i: _shorten(values[i])
 
 
@@ -139,12 +141,11 @@ def validate_transactions(
         checks.flag(too_long, _always(f"{column} longer than {limit} characters"))
         _flag_control_characters(checks, column, values, stripped, frozenset())
 
-    quantity_column = _Column(chunk["quantity"])
-    quantity = quantity_column.spread(_numbers(quantity_column.distinct), np.nan)
-    checks.flag(quantity_column.missing, lambda _i: "missing quantity")
+    quantity, quantity_missing = _number_values(chunk["quantity"])
+    checks.flag(quantity_missing, lambda _i: "missing quantity")
     quantity_text = _value(chunk, "quantity")
     checks.flag(
-        ~quantity_column.missing & ~np.isfinite(quantity),
+        ~quantity_missing & ~np.isfinite(quantity),
         lambda i: f"quantity {quantity_text(i)!r} is not a number",
     )
     checks.flag(quantity == 0, lambda _i: "quantity is zero")
@@ -158,11 +159,10 @@ def validate_transactions(
 
     amount = np.full(len(chunk), np.nan)
     if "amount" in chunk:
-        amount_column = _Column(chunk["amount"])
-        amount = amount_column.spread(_numbers(amount_column.distinct), np.nan)
+        amount, amount_missing = _number_values(chunk["amount"])
         amount_text = _value(chunk, "amount")
         checks.flag(
-            ~amount_column.missing & ~np.isfinite(amount),
+            ~amount_missing & ~np.isfinite(amount),
             lambda i: f"amount {amount_text(i)!r} is not a number",
         )
         checks.flag(
@@ -173,15 +173,10 @@ def validate_transactions(
             ),
         )
 
-    date_column = _Column(chunk["occurred_at"])
-    occurred = date_column.spread(
-        _parse_dates(date_column.distinct, date_format), np.datetime64("NaT")
-    )
-    checks.flag(date_column.missing, lambda _i: "missing occurred_at")
+    occurred, date_missing = _date_values(chunk["occurred_at"], date_format)
+    checks.flag(date_missing, lambda _i: "missing occurred_at")
     date_text = _value(chunk, "occurred_at")
-    checks.flag(
-        ~date_column.missing & np.isnat(occurred), lambda i: f"unparseable date {date_text(i)!r}"
-    )
+    checks.flag(~date_missing & np.isnat(occurred), lambda i: f"unparseable date {date_text(i)!r}")
     latest = np.datetime64(now + future_tolerance, "us")
     checks.flag(occurred > latest, lambda i: f"date {date_text(i)!r} is in the future")
     earliest = np.datetime64(EARLIEST_DATE, "us")
@@ -245,6 +240,27 @@ def control_character(text: str, allowed: frozenset[str] = frozenset()) -> str |
 
 def _control_reason(column: str, character: str) -> str:
     return f"{column} contains a control character (U+{ord(character):04X})"
+
+
+def _number_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(numbers, missing) of a column of text, or of floats (a sync source's typed numbers, NaN
+    where empty)."""
+    if values.dtype.kind == "f":
+        numbers = values.to_numpy(dtype=float)
+        return numbers, np.isnan(numbers)
+    column = _Column(values)
+    return column.spread(_numbers(column.distinct), np.nan), column.missing
+
+
+def _date_values(values: pd.Series, date_format: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(naive UTC datetime64[us], missing) of a column of text, or of datetime64 (a sync
+    source's typed times, NaT where empty)."""
+    if values.dtype.kind == "M":
+        times = values.to_numpy().astype("datetime64[us]")
+        return times, np.isnat(times)
+    column = _Column(values)
+    parsed = column.spread(_parse_dates(column.distinct, date_format), np.datetime64("NaT"))
+    return parsed, column.missing
 
 
 def _numbers(texts: pd.Series) -> np.ndarray:

@@ -15,10 +15,9 @@ minus the overlap window (late lines), so a line seen twice is simply replaced.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -33,7 +32,7 @@ from db.sync import runs
 from db.sync.config import Source
 from db.sync.masters import MasterResult, sync_masters
 from db.sync.rows import LABEL, OPTIONAL, REQUIRED, SourceChunk, prepare_chunk
-from db.sync.source import connected, run_query, source_engine
+from db.sync.source import Columns, chunk_size, connected, run_query, source_engine
 
 FUTURE_TOLERANCE = timedelta(days=1)
 KEPT_REJECTS = 1000  # rejected rows a failed run keeps to show
@@ -172,9 +171,10 @@ def _sync_transactions(
     customers, products = IdResolver(Customer), IdResolver(Product)
     wanted = [c for c in (*REQUIRED, *OPTIONAL) if c in query.columns]
     with LineWriter(conn, source.name, fresh=not has_lines(conn, source.name)) as writer:
-        for rows in query.chunks:
-            chunk = _prepare(rows, query.columns, source, report.rows_read + 1)
-            report.rows_read += len(rows)
+        for columns in query.chunks:
+            size = chunk_size(columns)
+            chunk = _prepare(columns, size, source, report.rows_read + 1)
+            report.rows_read += size
             if chunk.watermark is not None:
                 report.watermark = max(report.watermark or chunk.watermark, chunk.watermark)
             clean, rejected = validate_transactions(
@@ -207,11 +207,9 @@ def _sync_transactions(
     report.rows_unchanged, report.rows_removed = writer.unchanged, writer.removed
 
 
-def _prepare(
-    rows: Sequence[Sequence[Any]], columns: list[str], source: Source, first_row: int
-) -> SourceChunk:
+def _prepare(columns: Columns, size: int, source: Source, first_row: int) -> SourceChunk:
     try:
-        return prepare_chunk(rows, columns, source.watermark.lower(), first_row)
+        return prepare_chunk(columns, size, source.watermark.lower(), first_row)
     except RecbotError as exc:
         raise RecbotError(f"source {source.name}: {exc}") from None
 

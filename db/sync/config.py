@@ -5,6 +5,7 @@
         url: mysql+pymysql://recbot@erp-db:3306/erp
         password: ${ERP_PASSWORD}            # optional; any character, kept out of the URL
         watermark: updated_at                # a date/time column of the transactions query
+        reader: auto                         # auto, connectorx or driver (db/sync/arrow_source.py)
         transactions: SELECT …               # required
         customers: SELECT …                  # optional, like products and reps
 
@@ -30,7 +31,8 @@ from db.session import redact
 KINDS = ("transactions", "customers", "products", "reps")
 DEFAULT_WATERMARK = "updated_at"
 DEFAULT_CHUNK_ROWS = 50_000
-_KEYS = frozenset({"url", "password", "watermark", "skip_invalid", "chunk_rows", *KINDS})
+READERS = ("auto", "connectorx", "driver")
+_KEYS = frozenset({"url", "password", "watermark", "skip_invalid", "chunk_rows", "reader", *KINDS})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -44,6 +46,7 @@ class Source:
     queries: dict[str, str]
     skip_invalid: bool = False
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    reader: str = "auto"  # who reads the transactions query: see db/sync/arrow_source.py
 
     @property
     def shown_url(self) -> str:
@@ -108,6 +111,9 @@ def _source(file: str, name: str, spec: Any, environ: Mapping[str, str]) -> Sour
     chunk_rows = spec.get("chunk_rows", DEFAULT_CHUNK_ROWS)
     if not isinstance(chunk_rows, int) or not 1 <= chunk_rows <= 1_000_000:
         raise RecbotError(f"{where}: `chunk_rows` must be a whole number from 1 to 1000000")
+    reader = spec.get("reader", "auto")
+    if reader not in READERS:
+        raise RecbotError(f"{where}: `reader` must be one of {', '.join(READERS)}")
     password = spec.get("password")
     if password is not None and not isinstance(password, str | int):
         raise RecbotError(f"{where}: `password` must be text")
@@ -121,6 +127,7 @@ def _source(file: str, name: str, spec: Any, environ: Mapping[str, str]) -> Sour
         queries={kind: query.strip().rstrip(";").strip() for kind, query in queries.items()},
         skip_invalid=skip_invalid,
         chunk_rows=chunk_rows,
+        reader=reader,
     )
 
 

@@ -21,7 +21,7 @@ from db.imports.write import in_batches, load_ids, table_of
 from db.models import Customer, Product, RepAssignment, SalesRep
 from db.sync.config import Source
 from db.sync.rows import as_text
-from db.sync.source import run_query
+from db.sync.source import chunk_size, run_query
 
 # kind -> (required columns, optional columns), in the order a run syncs them
 MASTER_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -61,9 +61,8 @@ def sync_masters(
         wanted = [c for c in (*required, *optional) if c in query.columns]
         rows: list[dict[str, Any]] = []
         for chunk in query.chunks:
-            columns = list(zip(*chunk, strict=True))
-            texts = {c: as_text(columns[query.columns.index(c)]) for c in wanted}
-            for i in range(len(chunk)):
+            texts = {c: as_text(chunk[c]) for c in wanted}
+            for i in range(chunk_size(chunk)):
                 rows.append({c: _clean(texts[c][i]) for c in wanted})
         result = MasterResult(kind, UpsertReport(path=Path(f"{source.name}:{kind}")))
         valid = _checked(store, kind, rows, result)

@@ -11,7 +11,7 @@ purchases to check but line ids whose earlier rows are to be removed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.errors import RecbotError
 from db.imports.check import TRANSACTION_LENGTHS, control_character
@@ -39,13 +41,12 @@ class SourceChunk:
 
 
 def prepare_chunk(
-    rows: Sequence[Sequence[Any]], columns: list[str], watermark: str, first_row: int
+    by_column: Mapping[str, Sequence[Any]], size: int, watermark: str, first_row: int
 ) -> SourceChunk:
-    """Text columns, labels, cancelled lines and the latest watermark of one chunk."""
-    by_column = dict(zip(columns, zip(*rows, strict=True), strict=True)) if rows else {}
-    size = len(rows)
+    """Text columns, labels, cancelled lines and the latest watermark of one chunk of `size`
+    rows given column by column (Python values or Arrow arrays)."""
     texts = {
-        column: as_text(by_column[column])
+        column: _column(by_column[column], column)
         for column in (*REQUIRED, *OPTIONAL)
         if column in by_column and column != "cancelled"
     }
@@ -55,10 +56,11 @@ def prepare_chunk(
         labels[position] = f"row {first_row + position}"
     cancelled = _is_zero(texts["quantity"])
     if "cancelled" in by_column:
-        cancelled |= np.fromiter(
-            (_truthy(value) for value in by_column["cancelled"]), dtype=bool, count=size
-        )
-    lines = pd.DataFrame(texts)
+        cancelled |= _cancelled(by_column["cancelled"], size)
+    # object, not pandas' Arrow-backed `str`: the checks read the values back as Python objects
+    lines = pd.DataFrame(
+        {column: pd.Series(values, dtype=values.dtype) for column, values in texts.items()}
+    )
     lines[LABEL] = labels
     chunk = SourceChunk(lines[~cancelled].reset_index(drop=True), [])
     for label, line_id in zip(labels[cancelled], line_ids[cancelled], strict=True):
@@ -71,12 +73,45 @@ def prepare_chunk(
     return chunk
 
 
+_NUMBERS = frozenset({"quantity", "amount"})
+
+
+def _typed(values: Sequence[Any], column: str) -> np.ndarray | None:
+    """An Arrow quantity or amount as floats (NaN where empty), an Arrow date/time as naive UTC
+    datetime64 (NaT where empty): the checks take them as they are instead of parsing text.
+    None for anything else, and for floats holding NaN or infinity (which the text path names
+    as "not a number")."""
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        return None
+    kind = values.type
+    if column in _NUMBERS and (
+        pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+    ):
+        if pa.types.is_floating(kind) and pc.all(pc.is_finite(values)).as_py() is False:
+            return None
+        numbers = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+        return numbers.astype(float, copy=False)
+    if column == "occurred_at" and (pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
+        if pa.types.is_timestamp(kind) and kind.tz is not None:
+            values = values.cast(pa.timestamp(kind.unit))  # the same instant, as UTC
+        times = values.to_numpy(zero_copy_only=False)
+        return times.astype("datetime64[us]")
+    return None
+
+
+def _column(values: Sequence[Any], column: str) -> np.ndarray:
+    typed = _typed(values, column)
+    return as_text(values) if typed is None else typed
+
+
 def as_text(values: Sequence[Any]) -> np.ndarray:
     """Each value as the text a CSV file would hold (None stays None), once per distinct value.
 
     Text as it comes (a driver's raw text) is taken as it is, and mostly distinct bytes (line
     ids, times) are decoded one by one: hashing them to find the distinct ones costs more than
     it saves."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return arrow_text(values)
     array = np.empty(len(values), dtype=object)
     array[:] = values
     kind = pd.api.types.infer_dtype(array, skipna=True)
@@ -92,6 +127,27 @@ def as_text(values: Sequence[Any]) -> np.ndarray:
     out = np.array([_text(value) for value in distinct], dtype=object)[codes]
     out[codes < 0] = None
     return out
+
+
+def arrow_text(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An Arrow column as the text `as_text` makes of the same values, converted in Arrow's C++:
+    times without a zero fraction, decimals without trailing zeros, numbers in decimal."""
+    kind = values.type
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        try:
+            values = pc.cast(values, pa.large_string())
+        except pa.ArrowInvalid:  # not UTF-8: decoded value by value, as as_text does
+            return as_text(values.to_pylist())
+    elif pa.types.is_decimal(kind):
+        text_ = pc.cast(values, pa.large_string())
+        values = pc.replace_substring_regex(text_, r"(\.\d*?)0+$|\.0*$", r"\1")
+        values = pc.replace_substring_regex(values, r"\.$", "")
+    elif pa.types.is_timestamp(kind):
+        text_ = pc.cast(values, pa.large_string())
+        values = pc.replace_substring_regex(text_, r"\.0+(Z?)$", r"\1")
+    elif not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        values = pc.cast(values, pa.large_string())
+    return values.to_numpy(zero_copy_only=False)
 
 
 def _mostly_distinct(array: np.ndarray, sample: int = 1000) -> bool:
@@ -120,8 +176,21 @@ def _stripped(texts: np.ndarray) -> np.ndarray:
 
 
 def _is_zero(texts: np.ndarray) -> np.ndarray:
+    if texts.dtype.kind == "f":
+        return texts == 0
     numbers = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(dtype=float)
     return numbers == 0
+
+
+def _cancelled(values: Sequence[Any], size: int) -> np.ndarray:
+    if isinstance(values, pa.Array | pa.ChunkedArray) and (
+        pa.types.is_integer(values.type) or pa.types.is_boolean(values.type)
+    ):
+        flags = pc.fill_null(pc.not_equal(pc.cast(values, pa.int64()), 0), False)
+        return flags.to_numpy(zero_copy_only=False).astype(bool)
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        values = values.to_pylist()
+    return np.fromiter((_truthy(value) for value in values), dtype=bool, count=size)
 
 
 def _truthy(value: Any) -> bool:
@@ -150,6 +219,12 @@ def _line_id_problem(line_id: str | None) -> str | None:
 
 def latest(values: Sequence[Any], column: str) -> datetime | None:
     """The latest of a watermark column's values (naive UTC), None when all are empty."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
+            values = values.to_pylist()
+        else:
+            highest = pc.max(values).as_py()
+            return None if highest is None else moment(highest)
     present = [value for value in values if value is not None]
     if not present:
         return None

@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from core.errors import RecbotError
 from db.session import make_engine, redact
+from db.sync import arrow_source
 from db.sync.config import Source
 
 EARLIEST = datetime(1900, 1, 1)  # `:since` for a full run of a query that names it
@@ -100,12 +101,20 @@ def _connect_failure(source: Source, exc: DBAPIError) -> str:
     )
 
 
+Columns = dict[str, Sequence[Any]]  # one chunk: column -> its values (a sequence or Arrow array)
+
+
 @dataclass(frozen=True)
 class Query:
-    """One query's result: its columns (lower-case) and the rows, chunk by chunk."""
+    """One query's result: its columns (lower-case) and the rows, chunk by chunk, each chunk as
+    {column: values}."""
 
     columns: list[str]
-    chunks: Iterator[Sequence[Sequence[Any]]]
+    chunks: Iterator[Columns]
+
+
+def chunk_size(chunk: Columns) -> int:
+    return len(next(iter(chunk.values()))) if chunk else 0
 
 
 def run_query(
@@ -119,7 +128,8 @@ def run_query(
     """Start the `kind` query, streaming; rows with `watermark` >= `since` when both are given.
 
     A query that names `:since` gets it bound (the epoch-ish EARLIEST on a full run); any
-    other is wrapped as SELECT * FROM (query) WHERE watermark >= :since.
+    other is wrapped as SELECT * FROM (query) WHERE watermark >= :since. The transactions query
+    is read by connectorx where the source allows it (db/sync/arrow_source.py).
     """
     sql, params, hint = source.queries[kind], {}, ""
     if _SINCE.search(sql):
@@ -132,6 +142,10 @@ def run_query(
             f" (an incremental run reads SELECT * FROM (query) WHERE {watermark} >= :since: "
             f"does the query return the watermark column {watermark}?)"
         )
+    if kind == "transactions":
+        arrow = _arrow_query(source, sql, params.get("since"), required, hint)
+        if arrow is not None:
+            return arrow
     streaming = conn.execution_options(stream_results=True, yield_per=source.chunk_rows)
     try:
         result = streaming.execute(text(sql), params)
@@ -142,24 +156,67 @@ def run_query(
         ) from None
     names = result.keys()  # a result iterates over rows, not names
     columns = [str(name).lower() for name in names]
+    try:
+        _check_columns(source, kind, columns, required)
+    except RecbotError:
+        result.close()
+        raise
+    return Query(columns, _chunks(result.partitions(source.chunk_rows), columns, source, kind))
+
+
+def _check_columns(source: Source, kind: str, columns: list[str], required: Sequence[str]) -> None:
     missing = [column for column in required if column not in columns]
     if missing:
-        result.close()
         raise RecbotError(
             f"source {source.name}: the {kind} query returns no column {', '.join(missing)} "
             f"(it returns: {', '.join(columns) or 'nothing'}); name them with AS in the query"
         )
-    return Query(columns, _chunks(result.partitions(source.chunk_rows), source, kind))
+
+
+def _arrow_query(
+    source: Source, sql: str, since: datetime | None, required: Sequence[str], hint: str
+) -> Query | None:
+    """The transactions query read by connectorx, or None when the source's driver reads it:
+    `reader: driver`, a URL connectorx cannot take, or (with `reader: auto`) a query it cannot
+    start — the driver then runs it and reports any error of the query itself."""
+    url = arrow_source.connectorx_url(source) if source.reader != "driver" else None
+    if url is None or not arrow_source.available():
+        if source.reader == "connectorx":
+            raise RecbotError(
+                f"source {source.name}: `reader: connectorx` needs a MySQL/MariaDB or PostgreSQL "
+                "url with host and database and no ?options, and the connectorx package; "
+                "use `reader: driver` otherwise"
+            )
+        return None
+    if since is not None:
+        sql = _SINCE.sub(arrow_source.since_literal(since), sql)
+    try:
+        reader = arrow_source.start(url, sql, source.chunk_rows, source)
+    except arrow_source.ArrowStart as exc:
+        if source.reader == "auto":
+            return None
+        raise RecbotError(
+            f"source {source.name}: the transactions query failed in connectorx ({exc}); fix it "
+            f"in the sources file, or read it with the driver (`reader: driver`){hint}"
+        ) from None
+    columns = [name.lower() for name in reader.schema.names]
+    try:
+        _check_columns(source, "transactions", columns, required)
+    except RecbotError:
+        reader.close()
+        raise
+    return Query(columns, arrow_source.batches(reader, source))
 
 
 def _chunks(
-    partitions: Iterator[Sequence[Sequence[Any]]], source: Source, kind: str
-) -> Iterator[Sequence[Sequence[Any]]]:
+    partitions: Iterator[Sequence[Sequence[Any]]], columns: list[str], source: Source, kind: str
+) -> Iterator[Columns]:
     read = 0
     try:
         for rows in partitions:
             read += len(rows)
-            yield rows
+            if rows:
+                yield dict(zip(columns, zip(*rows, strict=True), strict=True))
     except DBAPIError as exc:
         raise RecbotError(
             f"source {source.name}: reading the {kind} query failed after {read:,} rows "

@@ -3,13 +3,18 @@ the driver gives (text, raw bytes, or typed values)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from core.errors import RecbotError
-from db.sync.rows import REQUIRED, as_text, moment, prepare_chunk
+from db.imports.check import validate_transactions
+from db.sync.rows import LABEL, REQUIRED, as_text, moment, prepare_chunk
+
+NOW = datetime(2026, 6, 1)
 
 
 def test_text_comes_through_as_it_is() -> None:
@@ -53,8 +58,106 @@ def test_cancelled_flags_as_raw_text_bits_or_numbers() -> None:
         for n, flag in enumerate(flags)
     ]
     columns = [*REQUIRED, "cancelled", "updated_at"]
+    by_column = dict(zip(columns, zip(*rows, strict=True), strict=True))
 
-    chunk = prepare_chunk(rows, columns, "updated_at", 1)
+    chunk = prepare_chunk(by_column, len(rows), "updated_at", 1)
 
     assert chunk.cancelled == ["L1", "L3", "L4", "L7"]
     assert chunk.lines["line_id"].tolist() == ["L0", "L2", "L5", "L6", "L8"]
+
+
+def test_arrow_columns_become_the_same_text_as_python_values() -> None:
+    decimals = [Decimal("2.500"), Decimal("-0.5"), Decimal("10"), Decimal("16.32"), None]
+    times = [datetime(2026, 1, 5, 10, 30), datetime(2026, 1, 5, 10, 30, 0, 1500), None]
+
+    assert as_text(pa.array(decimals, pa.decimal128(38, 10))).tolist() == [
+        "2.5",
+        "-0.5",
+        "10",
+        "16.32",
+        None,
+    ]
+    assert as_text(pa.array(times)).tolist() == as_text(times).tolist()
+    assert as_text(pa.array([3, None, -7])).tolist() == ["3", None, "-7"]
+    assert as_text(pa.array([date(2026, 1, 6)])).tolist() == ["2026-01-06"]
+    assert as_text(pa.array(["L1", None, " L2 "])).tolist() == ["L1", None, " L2 "]
+    assert as_text(pa.array([b"caf\xc3\xa9", b"\xff"], pa.large_binary())).tolist() == [
+        "café",
+        "\ufffd",
+    ]
+
+
+def test_an_arrow_chunk_gives_the_same_lines_as_python_rows() -> None:
+    flags = [0, 1, None, 0]
+    rows = [
+        (f"L{n}", f"C{n}", "P1", Decimal("2.000"), datetime(2026, 1, 5, 10, n), flag)
+        for n, flag in enumerate(flags)
+    ]
+    columns = [*REQUIRED, "cancelled"]
+    python = dict(zip(columns, zip(*rows, strict=True), strict=True))
+    python["updated_at"] = python["occurred_at"]
+    arrow = {
+        "line_id": pa.array(python["line_id"]),
+        "customer_id": pa.array(python["customer_id"]),
+        "product_id": pa.array(python["product_id"]),
+        "quantity": pa.array(python["quantity"], pa.decimal128(38, 10)),
+        "occurred_at": pa.array(python["occurred_at"]),
+        "cancelled": pa.array(flags, pa.int32()),
+        "updated_at": pa.array(python["occurred_at"]),
+    }
+
+    from_python = prepare_chunk(python, len(rows), "updated_at", 1)
+    from_arrow = prepare_chunk(arrow, len(rows), "updated_at", 1)
+
+    assert from_arrow.cancelled == from_python.cancelled == ["L1"]
+    assert from_arrow.watermark == from_python.watermark == datetime(2026, 1, 5, 10, 3)
+    assert from_arrow.lines["quantity"].tolist() == [2.0] * 3  # typed: not parsed again
+    checked = [
+        validate_transactions(chunk.lines, NOW, timedelta(days=1), None, label=LABEL)
+        for chunk in (from_python, from_arrow)
+    ]
+    pd.testing.assert_frame_equal(checked[0][0], checked[1][0])
+    assert checked[0][0]["occurred_at"].tolist()[-1] == pd.Timestamp(2026, 1, 5, 10, 3)
+
+
+def test_typed_arrow_values_are_checked_with_the_import_rules_and_messages() -> None:
+    lines = {
+        "line_id": pa.array(["L1", "L2", "L3", "L4"]),
+        "customer_id": pa.array(["C1"] * 4),
+        "product_id": pa.array(["P1"] * 4),
+        "quantity": pa.array([2.0, None, 2e9, 1.0]),
+        "occurred_at": pa.array(
+            [datetime(2026, 1, 5), datetime(2026, 1, 5), None, datetime(2031, 1, 1, 8)]
+        ),
+        "updated_at": pa.array([datetime(2026, 1, 5)] * 4),
+    }
+    chunk = prepare_chunk(lines, 4, "updated_at", 1)
+
+    clean, rejected = validate_transactions(chunk.lines, NOW, timedelta(days=1), None, LABEL)
+
+    assert clean["quantity"].tolist() == [2.0]
+    assert [(r.line, r.reason) for r in rejected] == [
+        ("L2", "missing quantity"),
+        (
+            "L3",
+            "quantity '2000000000.0' is out of range (more than 1,000,000,000 either way); "
+            "missing occurred_at",
+        ),
+        ("L4", "date '2031-01-01 08:00:00' is in the future"),
+    ]
+
+
+def test_floats_that_are_not_numbers_keep_the_text_message() -> None:
+    lines = {
+        "line_id": pa.array(["L1"]),
+        "customer_id": pa.array(["C1"]),
+        "product_id": pa.array(["P1"]),
+        "quantity": pa.array([float("nan")]),
+        "occurred_at": pa.array([datetime(2026, 1, 5)]),
+        "updated_at": pa.array([datetime(2026, 1, 5)]),
+    }
+    chunk = prepare_chunk(lines, 1, "updated_at", 1)
+
+    _, rejected = validate_transactions(chunk.lines, NOW, timedelta(days=1), None, LABEL)
+
+    assert [r.reason for r in rejected] == ["quantity 'nan' is not a number"]
