@@ -11,7 +11,8 @@ sync) inserts each chunk straight into transactions — COPY on PostgreSQL, a pl
 SQLite — under a savepoint: no staging table, no conflict probes, the speed of a bulk import. A
 line id met again in a later chunk (the unique index refuses the chunk) rolls back to that
 savepoint, and this chunk and every later one take the upsert path, so the rows come out the
-same either way.
+same either way. When `transactions` holds no row at all (PostgreSQL), its secondary indexes are
+also dropped for the load and built again by `finish()` (db/imports/bulk_load.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from db.imports.bulk_load import DeferredIndexes, table_is_empty
 from db.imports.write import copy_rows, in_batches, sqlite_values, table_of
 from db.models import Transaction
 
@@ -55,6 +57,11 @@ class LineWriter:
         self.pending: Future | None = None
         self.staging_ready = False
         self.added = self.updated = self.unchanged = self.removed = 0
+        self.deferred = (
+            DeferredIndexes(conn, source)
+            if fresh and self.postgres and table_is_empty(conn)
+            else None
+        )
 
     def write(self, rows: pd.DataFrame) -> None:
         """Insert the new lines, replace the changed ones. A line twice in `rows`: the last wins."""
@@ -72,11 +79,26 @@ class LineWriter:
     def remove(self, line_ids: list[str]) -> None:
         """Delete the rows of these (cancelled) lines, where they exist."""
         self.wait()
+        if self.deferred is not None:
+            self.deferred.cancel(sorted(set(line_ids)))
+            return
         table = table_of(Transaction)
         for batch in in_batches(sorted(set(line_ids))):
             self.removed += self.conn.execute(
                 delete(table).where(table.c.source == self.source, table.c.line_id.in_(batch))
             ).rowcount
+
+    def finish(self) -> None:
+        """After the last chunk: with deferred indexes, apply what they would have done (a line
+        id's last row stays, cancelled lines go) and build them."""
+        self.wait()
+        if self.deferred is not None:
+            removed, changed, unchanged = self.deferred.finish()
+            self.deferred = None
+            self.removed += removed
+            self.added -= changed + unchanged
+            self.updated += changed
+            self.unchanged += unchanged
 
     def wait(self) -> None:
         if self.pending is not None:

@@ -153,6 +153,8 @@ def _import_chunks(
             clean["batch_id"] = batch_id
             writer.write(clean)
             report.rows_imported += len(clean)
+        if isinstance(writer, LineWriter) and (not report.rows_rejected or options.skip_invalid):
+            writer.finish()
     if isinstance(writer, LineWriter):
         report.rows_updated, report.rows_unchanged = writer.updated, writer.unchanged
     report.customers_created, report.products_created = customers.created, products.created

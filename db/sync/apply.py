@@ -203,6 +203,8 @@ def _sync_transactions(
                 conn, clean["product_id"], clean.get("product_name")
             )
             writer.write(clean)
+        if not report.rows_rejected or source.skip_invalid:
+            writer.finish()
     report.rows_added, report.rows_updated = writer.added, writer.updated
     report.rows_unchanged, report.rows_removed = writer.unchanged, writer.removed
 

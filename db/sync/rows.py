@@ -92,10 +92,10 @@ def _typed(values: Sequence[Any], column: str) -> np.ndarray | None:
         numbers = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
         return numbers.astype(float, copy=False)
     if column == "occurred_at" and (pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
+        arrow = values
         if pa.types.is_timestamp(kind) and kind.tz is not None:
-            values = values.cast(pa.timestamp(kind.unit))  # the same instant, as UTC
-        times = values.to_numpy(zero_copy_only=False)
-        return times.astype("datetime64[us]")
+            arrow = arrow.cast(pa.timestamp(kind.unit))  # the same instant, as UTC
+        return arrow.to_numpy(zero_copy_only=False).astype("datetime64[us]")
     return None
 
 

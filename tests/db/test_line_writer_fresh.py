@@ -1,6 +1,7 @@
 """LineWriter's fresh mode (a source with no rows stored yet: plain bulk inserts) against its
 upsert path, on SQLite and PostgreSQL: the same rows and counts, and a line id met again in a
-later chunk falls back to the upsert for that chunk and the rest."""
+later chunk replaces its row (a fallback to the upsert, or on an empty PostgreSQL table the
+deferred unique index's settling: tests/db/test_bulk_load.py)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def write(engine: Engine, source: str, fresh: bool, *chunks: pd.DataFrame) -> tu
             for chunk in chunks:
                 writer.write(chunk.copy())
                 writer.wait()
+            writer.finish()
         still_fresh = writer.fresh
     return writer.added, writer.updated, writer.unchanged, still_fresh
 
@@ -81,8 +83,9 @@ def test_a_line_id_met_again_falls_back_to_the_upsert(engine: Engine) -> None:
     fresh = write(engine, "bulk", True, FIRST, SECOND)
     upserted = write(engine, "upsert", False, FIRST, SECOND)
 
-    assert fresh == (*upserted[:3], False)
-    assert fresh[:3] == (5, 1, 0)  # L1 replaced, not doubled
+    # On PostgreSQL the first writer loads an empty table without its unique index (a line id
+    # met again is settled at the end, db/imports/bulk_load.py); elsewhere it falls back.
+    assert fresh[:3] == upserted[:3] == (5, 1, 0)  # L1 replaced, not doubled
     rows = stored(engine, "bulk")
     assert rows == stored(engine, "upsert")
     assert sorted(rows) == ["L1", "L2", "L3", "L4", "L5"]
