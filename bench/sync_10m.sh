@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Sync benchmark: order lines from an ERP-like MariaDB database into PostgreSQL with `recbot sync`.
-# Usage: bash bench/sync_10m.sh [--rows N] [--new N] [--driver pymysql|mysqldb]
+# Usage: bash bench/sync_10m.sh [--rows N] [--new N] [--driver pymysql|mysqldb] [--reuse]
 #   (defaults: 10000000 lines, 100000 new, pymysql; mysqldb is mysqlclient's C driver, installed
 #   separately: pip install mysqlclient)
 #
 # 1. `recbot generate --profile b2b --rows N` writes the lines (CSV), loaded into MariaDB
 #    (database recbot_bench_erp: order_lines, accounts, items) with LOAD DATA LOCAL INFILE.
+#    --reuse keeps an ERP database an earlier run loaded with the same N lines (the lines an
+#    earlier step 4 added are deleted first).
 # 2. The floor: the MariaDB client's own export of the transactions query (mariadb -B > /dev/null),
 #    as it comes (the whole result held in memory) and with --quick (streamed).
 # 3. A full `recbot sync` into a fresh PostgreSQL database recbot_bench_sync.
@@ -17,12 +19,14 @@ cd "$(dirname "$0")/.."
 ROWS=10000000
 NEW=100000
 DRIVER=pymysql
+REUSE=0
 while [ $# -gt 0 ]; do
   case $1 in
     --rows) ROWS=$2; shift 2 ;;
     --new) NEW=$2; shift 2 ;;
     --driver) DRIVER=$2; shift 2 ;;
-    *) echo "usage: bash bench/sync_10m.sh [--rows N] [--new N] [--driver pymysql|mysqldb]" >&2; exit 2 ;;
+    --reuse) REUSE=1; shift ;;
+    *) echo "usage: bash bench/sync_10m.sh [--rows N] [--new N] [--driver pymysql|mysqldb] [--reuse]" >&2; exit 2 ;;
   esac
 done
 case $DRIVER in
@@ -52,6 +56,13 @@ QUERY="SELECT ol.line_id, ol.acct_no AS customer_id, a.acct_name AS customer_nam
   ol.occurred_at, ol.updated_at
 FROM order_lines ol JOIN accounts a ON a.acct_no = ol.acct_no JOIN items i ON i.sku = ol.sku"
 
+loaded() {  # the ERP database holds lines 1..ROWS (and maybe lines a step 4 added)
+  [ "$($MARIA -N -e "SELECT COUNT(*) FROM order_lines WHERE line_id <= $ROWS" "$ERP_DB" 2>/dev/null)" = "$ROWS" ]
+}
+if [ "$REUSE" = 1 ] && loaded; then
+  echo "reusing MariaDB ($ERP_DB)"
+  $MARIA "$ERP_DB" -e "DELETE FROM order_lines WHERE line_id > $ROWS"
+else
 echo "loading MariaDB ($ERP_DB) …"
 $MARIA -e "DROP DATABASE IF EXISTS $ERP_DB; CREATE DATABASE $ERP_DB"
 $MARIA --local-infile=1 "$ERP_DB" <<SQL
@@ -71,6 +82,7 @@ LOAD DATA LOCAL INFILE '$CSV' INTO TABLE order_lines FIELDS TERMINATED BY ','
   SET amount = NULLIF(@amount, ''), updated_at = occurred_at;
 ALTER TABLE order_lines ADD INDEX ix_order_lines_updated_at (updated_at);
 SQL
+fi
 
 SOURCES="$OUT/sync_sources.yml"
 {

@@ -5,7 +5,7 @@
         url: mysql+pymysql://recbot@erp-db:3306/erp
         password: ${ERP_PASSWORD}            # optional; any character, kept out of the URL
         watermark: updated_at                # a date/time column of the transactions query
-        reader: auto                         # auto, connectorx or driver (db/sync/arrow_source.py)
+        reader: auto                         # auto, driver or connectorx (db/sync/source.py)
         transactions: SELECT …               # required
         customers: SELECT …                  # optional, like products and reps
 
@@ -31,7 +31,7 @@ from db.session import redact
 KINDS = ("transactions", "customers", "products", "reps")
 DEFAULT_WATERMARK = "updated_at"
 DEFAULT_CHUNK_ROWS = 50_000
-READERS = ("auto", "connectorx", "driver")
+READERS = ("auto", "driver", "connectorx")
 _KEYS = frozenset({"url", "password", "watermark", "skip_invalid", "chunk_rows", "reader", *KINDS})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

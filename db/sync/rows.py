@@ -79,24 +79,39 @@ _NUMBERS = frozenset({"quantity", "amount"})
 def _typed(values: Sequence[Any], column: str) -> np.ndarray | None:
     """An Arrow quantity or amount as floats (NaN where empty), an Arrow date/time as naive UTC
     datetime64 (NaT where empty): the checks take them as they are instead of parsing text.
-    None for anything else, and for floats holding NaN or infinity (which the text path names
-    as "not a number")."""
+    Text columns are converted by Arrow where every value is a plain number or an ISO date/time
+    without an offset (as MySQL sends them), which it reads as the text path would. None (the
+    text path, with its messages) for anything else: another type, a value Arrow cannot read,
+    and numbers that are NaN or infinite."""
     if not isinstance(values, pa.Array | pa.ChunkedArray):
         return None
     kind = values.type
+    text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
     if column in _NUMBERS and (
-        pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+        text or pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
     ):
-        if pa.types.is_floating(kind) and pc.all(pc.is_finite(values)).as_py() is False:
+        numbers = _cast(values, pa.float64())
+        if numbers is None or pc.all(pc.is_finite(numbers)).as_py() is False:
             return None
-        numbers = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
-        return numbers.astype(float, copy=False)
-    if column == "occurred_at" and (pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
-        arrow = values
+        return numbers.to_numpy(zero_copy_only=False).astype(float, copy=False)
+    if column == "occurred_at" and (text or pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
         if pa.types.is_timestamp(kind) and kind.tz is not None:
-            arrow = arrow.cast(pa.timestamp(kind.unit))  # the same instant, as UTC
-        return arrow.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+            times = _cast(values, pa.timestamp(kind.unit))  # the same instant, as UTC
+        elif text:
+            times = _cast(values, pa.timestamp("us"))
+        else:
+            times = values
+        if times is None:
+            return None
+        return times.to_numpy(zero_copy_only=False).astype("datetime64[us]")
     return None
+
+
+def _cast(values: Any, kind: pa.DataType) -> Any:
+    try:
+        return pc.cast(values, kind)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _column(values: Sequence[Any], column: str) -> np.ndarray:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from core.errors import RecbotError
 from db.session import make_engine, redact
-from db.sync import arrow_source
+from db.sync import arrow_source, mysql_stream
 from db.sync.config import Source
 
 EARLIEST = datetime(1900, 1, 1)  # `:since` for a full run of a query that names it
@@ -176,28 +176,47 @@ def _check_columns(source: Source, kind: str, columns: list[str], required: Sequ
 def _arrow_query(
     source: Source, sql: str, since: datetime | None, required: Sequence[str], hint: str
 ) -> Query | None:
-    """The transactions query read by connectorx, or None when the source's driver reads it:
-    `reader: driver`, a URL connectorx cannot take, or (with `reader: auto`) a query it cannot
-    start — the driver then runs it and reports any error of the query itself."""
-    url = arrow_source.connectorx_url(source) if source.reader != "driver" else None
-    if url is None or not arrow_source.available():
-        if source.reader == "connectorx":
-            raise RecbotError(
-                f"source {source.name}: `reader: connectorx` needs a MySQL/MariaDB or PostgreSQL "
-                "url with host and database and no ?options, and the connectorx package; "
-                "use `reader: driver` otherwise"
-            )
+    """The transactions query read column by column — by asyncmy (`reader: auto`, a plain
+    MySQL/MariaDB URL) or connectorx (`reader: connectorx`) — or None for the SQLAlchemy
+    driver named in the URL."""
+    if source.reader == "driver":
         return None
     if since is not None:
         sql = _SINCE.sub(arrow_source.since_literal(since), sql)
+    if source.reader == "connectorx":
+        return _connectorx_query(source, sql, required, hint)
+    where = mysql_stream.login(source)
+    if where is None or not mysql_stream.available():
+        return None
+    try:
+        stream = mysql_stream.Stream(where, sql, source.chunk_rows)
+    except mysql_stream.QueryFailed as exc:
+        raise RecbotError(
+            f"source {source.name}: the transactions query failed ({_hide(str(exc), source)}); "
+            f"fix it in the sources file{hint}"
+        ) from None
+    try:
+        _check_columns(source, "transactions", stream.columns, required)
+    except RecbotError:
+        stream.close()
+        raise
+    return Query(stream.columns, stream.chunks(source))
+
+
+def _connectorx_query(source: Source, sql: str, required: Sequence[str], hint: str) -> Query:
+    url = arrow_source.connectorx_url(source)
+    if url is None or not arrow_source.available():
+        raise RecbotError(
+            f"source {source.name}: `reader: connectorx` needs a MySQL/MariaDB or PostgreSQL "
+            "url with host and database and no ?options, and the connectorx package "
+            "(pip install connectorx); use `reader: auto` otherwise"
+        )
     try:
         reader = arrow_source.start(url, sql, source.chunk_rows, source)
     except arrow_source.ArrowStart as exc:
-        if source.reader == "auto":
-            return None
         raise RecbotError(
             f"source {source.name}: the transactions query failed in connectorx ({exc}); fix it "
-            f"in the sources file, or read it with the driver (`reader: driver`){hint}"
+            f"in the sources file, or read it with `reader: auto`{hint}"
         ) from None
     columns = [name.lower() for name in reader.schema.names]
     try:
@@ -226,7 +245,10 @@ def _chunks(
 
 def _first_line(exc: DBAPIError, source: Source) -> str:
     text_ = str(exc.orig) if exc.orig is not None else str(exc)
-    line = (text_.strip().splitlines() or ["unknown error"])[0][:300]
+    return _hide((text_.strip().splitlines() or ["unknown error"])[0][:300], source)
+
+
+def _hide(line: str, source: Source) -> str:
     for secret in _secrets(source):
         line = line.replace(secret, "***")
     return line
