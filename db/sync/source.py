@@ -215,7 +215,7 @@ def _connectorx_query(source: Source, sql: str, required: Sequence[str], hint: s
         reader = arrow_source.start(url, sql, source.chunk_rows, source)
     except arrow_source.ArrowStart as exc:
         raise RecbotError(
-            f"source {source.name}: the transactions query failed in connectorx ({exc}); fix it "
+            f"source {source.name}: the transactions query failed (connectorx: {exc}); fix it "
             f"in the sources file, or read it with `reader: auto`{hint}"
         ) from None
     columns = [name.lower() for name in reader.schema.names]

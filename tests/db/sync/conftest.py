@@ -1,3 +1,3 @@
-from tests.db.sync.fixtures import erp, mariadb_url
+from tests.db.sync.fixtures import erp, mariadb_url, reader
 
-__all__ = ["erp", "mariadb_url"]
+__all__ = ["erp", "mariadb_url", "reader"]

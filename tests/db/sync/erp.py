@@ -52,6 +52,7 @@ class Erp:
     def __init__(self, url: URL) -> None:
         self.url = url
         self.engine: Engine = create_engine(url)
+        self.reader: str | None = None  # the sources file's `reader:`, when a test sets one
 
     def create(self) -> None:
         with self.engine.begin() as conn:
@@ -128,6 +129,8 @@ class Erp:
             f"    url: {url or self.url.render_as_string(hide_password=False)}",
             "    watermark: updated_at",
         ]
+        if self.reader and "reader:" not in extra:
+            lines.append(f"    reader: {self.reader}")
         lines += [f"    {line}" for line in extra.splitlines() if line.strip()]
         for kind, query in queries.items():
             lines.append(f"    {kind}: |")

@@ -60,3 +60,14 @@ def erp(mariadb_url: URL) -> Iterator[Erp]:
 
 def sync_settings(path: Path, overlap_days: int = 3) -> SyncSettings:
     return SyncSettings(sources_file=path, sources_file_is_default=False, overlap_days=overlap_days)
+
+
+READERS = ("auto", "driver", "connectorx")
+
+
+@pytest.fixture(params=READERS)
+def reader(request: pytest.FixtureRequest, erp: Erp) -> str:
+    """Each reader of the transactions query in turn (asyncmy, the URL's SQLAlchemy driver,
+    connectorx): a test module that uses this fixture runs against all three."""
+    erp.reader = request.param
+    return request.param

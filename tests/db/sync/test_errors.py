@@ -15,6 +15,9 @@ from db.sync.config import load_sources
 from db.sync.runs import last_watermark
 from tests.db.sync.erp import TRANSACTIONS, Erp, when
 
+# Every test runs with each reader of the transactions query (tests/db/sync/fixtures.py).
+pytestmark = pytest.mark.usefixtures("reader")
+
 
 def sync_once(engine: Engine, erp: Erp, folder: Path) -> None:
     erp.order(100, "A1", "2026-01-05 10:00:00")

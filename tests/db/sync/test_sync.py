@@ -23,6 +23,9 @@ from db.sync.config import Source, load_sources
 from db.sync.runs import last_watermark
 from tests.db.sync.erp import TRANSACTIONS, Erp, when
 
+# Every test runs with each reader of the transactions query (tests/db/sync/fixtures.py).
+pytestmark = pytest.mark.usefixtures("reader")
+
 
 def source(erp: Erp, folder: Path, **options) -> Source:
     [loaded] = load_sources(erp.sources_file(folder, **options), environ={})
