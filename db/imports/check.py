@@ -103,12 +103,21 @@ def _shorten(value: object, limit: int = 40) -> str:
 
 class _Column:
     """A chunk's column factorised once, so checks and conversions run on its distinct values
-    only: ids, quantities and dates repeat a lot, and per-value string work is what is slow."""
+    only: ids, quantities and dates repeat a lot, and per-value string work is what is slow.
+    Line ids (`unique`: one per line) are not factorised: hashing every value to find the few
+    repeats costs more than it saves, so `distinct` is then every present value."""
 
-    def __init__(self, values: pd.Series) -> None:
-        self.codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    def __init__(self, values: pd.Series, unique: bool = False) -> None:
+        array = values.to_numpy(dtype=object)
+        if unique:
+            self.missing = np.asarray(pd.isna(array), dtype=bool)
+            self.codes = np.full(len(array), -1, dtype=np.intp)
+            self.codes[~self.missing] = np.arange(len(array) - int(self.missing.sum()))
+            uniques = array[~self.missing]
+        else:
+            self.codes, uniques = pd.factorize(array)
+            self.missing = self.codes < 0
         self.distinct = pd.Series(uniques, dtype=object)
-        self.missing = self.codes < 0
 
     def spread(self, per_distinct: pd.Series | np.ndarray, fill: object) -> np.ndarray:
         """Values computed per distinct value, laid out per row (`fill` where the cell is empty)."""
@@ -132,12 +141,12 @@ def validate_transactions(
     checks = _Checks(chunk, label)
     ids = {}
     for column in ("customer_id", "product_id", *(("line_id",) if "line_id" in chunk else ())):
-        values = _Column(chunk[column])
-        stripped = values.distinct.str.strip()
+        values = _Column(chunk[column], unique=column == "line_id")
+        stripped = _strip(values.distinct)
         ids[column] = values.spread(stripped.where(stripped != "", None), None)
         checks.flag(pd.isna(ids[column]), _always(f"missing {column}"))
         limit = TRANSACTION_LENGTHS[column]
-        too_long = values.spread(stripped.str.len() > limit, False)
+        too_long = values.spread(_lengths(stripped) > limit, False)
         checks.flag(too_long, _always(f"{column} longer than {limit} characters"))
         _flag_control_characters(checks, column, values, stripped, frozenset())
 
@@ -188,26 +197,24 @@ def validate_transactions(
     for column in ("customer_name", "product_name"):
         if column in chunk:
             name_column = _Column(chunk[column])
-            stripped = name_column.distinct.str.strip()
+            stripped = _strip(name_column.distinct)
             _flag_control_characters(checks, column, name_column, stripped, TEXT_JOINERS)
-            names[column] = name_column.spread(
-                stripped.str.slice(0, TRANSACTION_LENGTHS[column]), None
-            )
+            names[column] = name_column.spread(_cut(stripped, TRANSACTION_LENGTHS[column]), None)
 
     good = ~checks.bad
+    # Text stays as Python objects (not pandas' Arrow-backed `str`, which it would infer): the
+    # writers hash and convert them from there.
+    text = {"customer_id": ids["customer_id"], "product_id": ids["product_id"], **names}
+    if "line_id" in ids:
+        text["line_id"] = ids["line_id"]
     clean = pd.DataFrame(
         {
-            "customer_id": ids["customer_id"][good],
-            "product_id": ids["product_id"][good],
+            **{column: pd.Series(text[column][good], dtype=object) for column in text},
             "quantity": quantity[good],
             "amount": amount[good],
             "occurred_at": occurred[good],
         }
     )
-    for column, per_row in names.items():
-        clean[column] = per_row[good]
-    if "line_id" in ids:
-        clean["line_id"] = ids["line_id"][good]
     return clean, checks.rejections()
 
 
@@ -263,13 +270,27 @@ def _date_values(values: pd.Series, date_format: str | None) -> tuple[np.ndarray
     return parsed, column.missing
 
 
+# Plain comprehensions over the text values: pandas' .str methods cost several times more per
+# value, and on line ids every value is distinct.
+def _strip(texts: pd.Series) -> pd.Series:
+    return pd.Series([text.strip() for text in texts.to_numpy(dtype=object)], dtype=object)
+
+
+def _lengths(texts: pd.Series) -> np.ndarray:
+    return np.fromiter(map(len, texts.to_numpy(dtype=object)), dtype=np.int64, count=len(texts))
+
+
+def _cut(texts: pd.Series, limit: int) -> pd.Series:
+    return pd.Series([text[:limit] for text in texts.to_numpy(dtype=object)], dtype=object)
+
+
 def _numbers(texts: pd.Series) -> np.ndarray:
-    return pd.to_numeric(texts.str.strip(), errors="coerce").to_numpy(dtype=float)
+    return pd.to_numeric(_strip(texts), errors="coerce").to_numpy(dtype=float)
 
 
 def _parse_dates(texts: pd.Series, date_format: str | None) -> np.ndarray:
     parsed = pd.to_datetime(
-        texts.str.strip(), errors="coerce", utc=True, format=date_format or "ISO8601"
+        _strip(texts), errors="coerce", utc=True, format=date_format or "ISO8601"
     )
     return parsed.dt.tz_convert(None).dt.as_unit("us").to_numpy()
 

@@ -61,7 +61,7 @@ def prepare_chunk(
     lines = pd.DataFrame(
         {column: pd.Series(values, dtype=values.dtype) for column, values in texts.items()}
     )
-    lines[LABEL] = labels
+    lines[LABEL] = pd.Series(labels, dtype=object)
     chunk = SourceChunk(lines[~cancelled].reset_index(drop=True), [])
     for label, line_id in zip(labels[cancelled], line_ids[cancelled], strict=True):
         reason = _line_id_problem(line_id)
@@ -74,17 +74,25 @@ def prepare_chunk(
 
 
 _NUMBERS = frozenset({"quantity", "amount"})
+_TYPED = _NUMBERS | {"occurred_at"}
 
 
-def _typed(values: Sequence[Any], column: str) -> np.ndarray | None:
+def _typed(given: Sequence[Any], column: str) -> np.ndarray | None:
     """An Arrow quantity or amount as floats (NaN where empty), an Arrow date/time as naive UTC
     datetime64 (NaT where empty): the checks take them as they are instead of parsing text.
     Text columns are converted by Arrow where every value is a plain number or an ISO date/time
     without an offset (as MySQL sends them), which it reads as the text path would. None (the
     text path, with its messages) for anything else: another type, a value Arrow cannot read,
     and numbers that are NaN or infinite."""
-    if not isinstance(values, pa.Array | pa.ChunkedArray):
-        return None
+    if isinstance(given, pa.Array | pa.ChunkedArray):
+        values: Any = given
+    else:
+        if column not in _TYPED or not given:
+            return None
+        try:  # a driver's raw text: converted by Arrow like an Arrow text column
+            values = pa.array(given, type=pa.large_string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None  # other Python values: the text path
     kind = values.type
     text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
     if column in _NUMBERS and (
