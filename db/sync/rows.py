@@ -94,6 +94,11 @@ def _typed(given: Sequence[Any], column: str) -> np.ndarray | None:
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return None  # other Python values: the text path
     kind = values.type
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):  # a driver's raw bytes
+        values = _cast(values, pa.large_string())  # checks they are UTF-8
+        if values is None:
+            return None
+        kind = values.type
     text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
     if column in _NUMBERS and (
         text or pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)

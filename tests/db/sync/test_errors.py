@@ -15,9 +15,6 @@ from db.sync.config import load_sources
 from db.sync.runs import last_watermark
 from tests.db.sync.erp import TRANSACTIONS, Erp, when
 
-# Every test runs with each reader of the transactions query (tests/db/sync/fixtures.py).
-pytestmark = pytest.mark.usefixtures("reader")
-
 
 def sync_once(engine: Engine, erp: Erp, folder: Path) -> None:
     erp.order(100, "A1", "2026-01-05 10:00:00")
@@ -79,6 +76,7 @@ def test_an_unreachable_server(engine: Engine, erp: Erp, tmp_path: Path) -> None
     assert "is the database running and reachable from here?" in message
 
 
+@pytest.mark.usefixtures("reader")  # each reader runs the query
 def test_a_query_that_fails(engine: Engine, erp: Erp, tmp_path: Path) -> None:
     query = TRANSACTIONS.replace("JOIN items i", "JOIN itemz i")
 
@@ -88,6 +86,7 @@ def test_a_query_that_fails(engine: Engine, erp: Erp, tmp_path: Path) -> None:
     assert "itemz' doesn't exist" in message and "fix it in the sources file" in message
 
 
+@pytest.mark.usefixtures("reader")  # each reader runs the query
 def test_a_query_without_a_required_column(engine: Engine, erp: Erp, tmp_path: Path) -> None:
     query = TRANSACTIONS.replace("AS line_id", "AS line_no")
 
@@ -97,6 +96,7 @@ def test_a_query_without_a_required_column(engine: Engine, erp: Erp, tmp_path: P
     assert "name them with AS in the query" in message
 
 
+@pytest.mark.usefixtures("reader")  # each reader runs the query
 def test_no_watermark_column(engine: Engine, erp: Erp, tmp_path: Path) -> None:
     message = failing(engine, erp, tmp_path, extra="watermark: changed_on")
 

@@ -1,5 +1,5 @@
-"""The asyncmy reader: values as the server's text in Arrow arrays, at most two chunks read ahead
-of the consumer (the server waits, memory stays flat), and a clean stop."""
+"""The asyncmy reader process: values as the server's bytes in Arrow arrays, a reader that waits
+while the consumer is behind (the server waits, memory stays flat), and a clean stop."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_which_urls_asyncmy_reads() -> None:
     assert login(source("postgresql://u@erp-db/erp")) is None
 
 
-def test_values_come_as_text_in_arrow_arrays(mariadb_url: URL) -> None:
+def test_values_come_as_the_servers_bytes_in_arrow_arrays(mariadb_url: URL) -> None:
     stream = Stream(
         where(mariadb_url),
         "SELECT 7 AS Line_Id, CAST(2.5 AS DECIMAL(6,3)) AS qty, "
@@ -43,24 +43,24 @@ def test_values_come_as_text_in_arrow_arrays(mariadb_url: URL) -> None:
 
     assert stream.columns == ["line_id", "qty", "at", "nothing"]
     assert [chunk[column].to_pylist() for column in stream.columns] == [
-        ["7"],
-        ["2.500"],
-        ["2026-03-01 10:00:00"],
+        [b"7"],
+        [b"2.500"],
+        [b"2026-03-01 10:00:00"],
         [None],
     ]
 
 
 def test_the_reader_waits_for_the_consumer_and_stops_cleanly(mariadb_url: URL) -> None:
-    stream = Stream(where(mariadb_url), "SELECT seq FROM seq_1_to_200000", 100)
+    stream = Stream(where(mariadb_url), "SELECT seq FROM seq_1_to_2000000", 100)
     chunks = stream.chunks(source("mysql://x"))
 
     first = next(chunks)
-    time.sleep(0.5)  # the reader could have read all 2,000 chunks by now
+    time.sleep(1.0)  # unhindered, the reader would be through the 2,000,000 rows by now
 
     assert len(first["seq"]) == 100
-    assert stream.queue.qsize() <= 2 and stream.thread.is_alive()
-    chunks.close()  # the consumer gives up: the thread stops and closes its connection
-    assert not stream.thread.is_alive()
+    assert stream.process.poll() is None  # still there: blocked on the full pipe
+    chunks.close()  # the consumer gives up: the reader is stopped
+    assert stream.process.poll() is not None
 
 
 def test_a_query_that_does_not_start_is_the_servers_message(mariadb_url: URL) -> None:
