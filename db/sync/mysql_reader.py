@@ -1,9 +1,12 @@
-"""The reading process of db/sync/mysql_stream.py: `python -m db.sync.mysql_reader`.
+"""The reading process of db/sync/mysql_stream.py (run as a script, with nothing of recbot's
+imported: it starts in a few tenths of a second and is kept for the next query).
 
-Reads one JSON line from stdin ({host, port, user, password, database, sql, chunk_rows}: the
-password comes this way, never through the command line or the environment), runs the query with
-asyncmy and writes its rows to stdout as an Arrow IPC stream of record batches, every value as
-the server's bytes. A failure is one line on stderr and exit status 1.
+For each JSON line on stdin ({host, port, user, password, database, sql, chunk_rows}: the
+password comes this way, never through the command line or the environment) it runs the query
+with asyncmy and writes its rows to stdout as an Arrow IPC stream of record batches, every value
+as the server's bytes. Its status lines go to stderr, after `recbot-reader: `: `started` once
+the query runs (the stream follows), then `done`; or `failed MESSAGE` (before the stream, or
+after it was cut short and closed).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 SESSION = "SET time_zone = '+00:00', net_write_timeout = 3600"
+STATUS = "recbot-reader: "  # marks the status lines among anything else on stderr
 
 
 async def stream(spec: dict[str, Any], out: Any) -> None:
@@ -41,12 +45,16 @@ async def stream(spec: dict[str, Any], out: Any) -> None:
             await cursor.execute(spec["sql"])
             names = [_name(column[0]) for column in cursor.description or ()]
             schema = pa.schema([(name, pa.large_binary()) for name in names])
-            with pa.ipc.new_stream(out, schema) as writer:
-                # A full pipe blocks this write: the socket then fills and the server waits.
-                while rows := await cursor.fetchmany(spec["chunk_rows"]):
-                    by_column = zip(*rows, strict=True)
-                    columns = [pa.array(values, pa.large_binary()) for values in by_column]
-                    writer.write_batch(pa.record_batch(columns, schema=schema))
+            _status("started")
+            try:
+                with pa.ipc.new_stream(out, schema) as writer:
+                    # A full pipe blocks this write: the socket fills and the server waits.
+                    while rows := await cursor.fetchmany(spec["chunk_rows"]):
+                        by_column = zip(*rows, strict=True)
+                        columns = [pa.array(values, pa.large_binary()) for values in by_column]
+                        writer.write_batch(pa.record_batch(columns, schema=schema))
+            finally:  # the stream's end, also after a failure, reaches the reading side
+                out.flush()
     finally:
         conn.close()
 
@@ -56,15 +64,21 @@ def _name(name: Any) -> str:
 
 
 def main() -> int:
-    spec = json.loads(sys.stdin.readline())
-    try:
-        asyncio.run(stream(spec, sys.stdout.buffer))
-    except BrokenPipeError:  # the reading side stopped early: nothing to report
-        return 0
-    except Exception as exc:
-        sys.stderr.write(_message(exc) + "\n")
-        return 1
+    for line in sys.stdin:
+        try:
+            asyncio.run(stream(json.loads(line), sys.stdout.buffer))
+        except BrokenPipeError:  # the reading side is gone
+            return 0
+        except Exception as exc:
+            _status("failed " + _message(exc))
+            continue
+        _status("done")
     return 0
+
+
+def _status(line: str) -> None:
+    sys.stderr.write(STATUS + line + "\n")
+    sys.stderr.flush()
 
 
 def _message(exc: BaseException) -> str:

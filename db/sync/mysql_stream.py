@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -67,26 +69,48 @@ class QueryFailed(Exception):
     """The query did not start (the server's message, no password in it)."""
 
 
+_READER = Path(__file__).with_name("mysql_reader.py")
+_STATUS = "recbot-reader: "
+_idle: list[subprocess.Popen[bytes]] = []  # reader processes between queries
+_idle_lock = threading.Lock()
+
+
+def _reader_process() -> subprocess.Popen[bytes]:
+    with _idle_lock:
+        while _idle:
+            process = _idle.pop()
+            if process.poll() is None:
+                return process
+    # -I: the script alone, not recbot's folders, on its import path
+    return subprocess.Popen(
+        [sys.executable, "-I", str(_READER)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
 class Stream:
-    """A query's result read by the child process: `columns`, then `chunks()` as
+    """A query's result read by a reader process: `columns`, then `chunks()` as
     {column: Arrow array of the server's bytes}."""
 
     def __init__(self, where: Login, sql: str, chunk_rows: int) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "db.sync.mysql_reader"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        self.process = _reader_process()
         assert self.process.stdin is not None and self.process.stdout is not None
         spec = {**asdict(where), "sql": sql, "chunk_rows": chunk_rows}
-        self.process.stdin.write(json.dumps(spec).encode() + b"\n")
-        self.process.stdin.close()
         try:
-            self.reader = pa.ipc.open_stream(self.process.stdout)
-        except (pa.ArrowInvalid, OSError):
-            raise QueryFailed(self._failure()) from None
+            self.process.stdin.write(json.dumps(spec).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError:
+            self._stop()
+            raise QueryFailed("the reader process stopped") from None
+        status = self._status()
+        if status != "started":
+            self._release()
+            raise QueryFailed(status.removeprefix("failed "))
+        self.reader = pa.ipc.open_stream(self.process.stdout)
         self.columns = [name.lower() for name in self.reader.schema.names]
+        self.finished = False
 
     def chunks(self, source: Source) -> Iterator[dict[str, Any]]:
         read = 0
@@ -96,29 +120,43 @@ class Stream:
                     batch = self.reader.read_next_batch()
                 except StopIteration:
                     break
-                except (pa.ArrowInvalid, OSError):  # the stream broke off: the child failed
-                    break
                 read += batch.num_rows
                 yield dict(zip(self.columns, batch.columns, strict=True))
-            if self.process.wait() != 0:
+            status = self._status()
+            self.finished = True
+            if status != "done":
                 raise RecbotError(
                     f"source {source.name}: reading the transactions query failed after "
-                    f"{read:,} rows ({self._failure()}); nothing was written"
+                    f"{read:,} rows ({status.removeprefix('failed ')}); nothing was written"
                 )
         finally:
             self.close()
 
     def close(self) -> None:
-        """Stop the child (it closes its connection) without waiting for the rest."""
+        """Hand the process back for the next query, or stop it if it is mid-stream."""
+        if self.finished:
+            self._release()
+        else:
+            self._stop()
+
+    def _status(self) -> str:
+        """The reader's next status line (other lines on its stderr are passed over)."""
+        assert self.process.stderr is not None
+        for raw in self.process.stderr:
+            line = raw.decode("utf-8", "replace").strip()
+            if line.startswith(_STATUS):
+                return line.removeprefix(_STATUS)[:400]
+        self._stop()
+        return f"failed the reader process stopped (exit status {self.process.returncode})"
+
+    def _release(self) -> None:
+        with _idle_lock:
+            _idle.append(self.process)
+
+    def _stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        for pipe in (self.process.stdout, self.process.stderr):
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
             if pipe is not None:
                 pipe.close()
-
-    def _failure(self) -> str:
-        self.process.wait()
-        said = self.process.stderr.read().decode("utf-8", "replace") if self.process.stderr else ""
-        lines = said.strip().splitlines()
-        return lines[-1][:300] if lines else f"the reader exited with {self.process.returncode}"
