@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sync benchmark: order lines from an ERP-like MariaDB database into PostgreSQL with `recbot sync`.
-# Usage: bash bench/sync_10m.sh [--rows N] [--new N] [--driver pymysql|mysqldb] [--reuse]
-#   (defaults: 10000000 lines, 100000 new, pymysql; mysqldb is mysqlclient's C driver, installed
-#   separately: pip install mysqlclient)
+# Usage: bash bench/sync_10m.sh [--rows N] [--new N] [--reader auto|driver|connectorx]
+#                               [--driver pymysql|mysqldb] [--reuse]
+#   (defaults: 10000000 lines, 100000 new, reader auto = asyncmy in a reader process; driver =
+#   the URL's SQLAlchemy driver, pymysql or mysqlclient's C driver mysqldb, installed separately:
+#   pip install mysqlclient; connectorx: pip install connectorx)
 #
 # 1. `recbot generate --profile b2b --rows N` writes the lines (CSV), loaded into MariaDB
 #    (database recbot_bench_erp: order_lines, accounts, items) with LOAD DATA LOCAL INFILE.
@@ -13,20 +15,24 @@
 # 3. A full `recbot sync` into a fresh PostgreSQL database recbot_bench_sync.
 # 4. NEW more lines in MariaDB, then an incremental `recbot sync` onto the N-line store.
 # Steps 2-4 run under /usr/bin/time -v: wall seconds, CPU seconds of the process (user + system;
-# the servers' work is not in it) and peak RSS. Run it alone on the machine.
+# the servers' work is not in it, nor the reader process's, which outlives the command) and
+# peak RSS; the reader process's peak RSS (VmHWM) is sampled beside it. Run it alone on the
+# machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=10000000
 NEW=100000
 DRIVER=pymysql
+READER=auto
 REUSE=0
 while [ $# -gt 0 ]; do
   case $1 in
     --rows) ROWS=$2; shift 2 ;;
     --new) NEW=$2; shift 2 ;;
     --driver) DRIVER=$2; shift 2 ;;
+    --reader) READER=$2; shift 2 ;;
     --reuse) REUSE=1; shift ;;
-    *) echo "usage: bash bench/sync_10m.sh [--rows N] [--new N] [--driver pymysql|mysqldb] [--reuse]" >&2; exit 2 ;;
+    *) echo "usage: bash bench/sync_10m.sh [--rows N] [--new N] [--reader auto|driver|connectorx] [--driver pymysql|mysqldb] [--reuse]" >&2; exit 2 ;;
   esac
 done
 case $DRIVER in
@@ -90,24 +96,37 @@ SOURCES="$OUT/sync_sources.yml"
   echo "  erp:"
   echo "    url: mysql+$DRIVER://root@127.0.0.1:3306/$ERP_DB"
   echo "    watermark: updated_at"
+  echo "    reader: $READER"
   echo "    transactions: |"
   echo "$QUERY" | sed 's/^/      /'
 } >"$SOURCES"
 
 timed() {  # label, command...: prints wall seconds and peak RSS of the command
-  local label=$1 log
+  local label=$1 log sampler peak
   shift
   log=$(mktemp)
-  /usr/bin/time -v "$@" >"$OUT/sync_last_output.txt" 2>"$log" || { cat "$log" >&2; exit 1; }
+  peak=$(mktemp)
+  # the reader process's peak RSS (kB), sampled while the command runs
+  ( m=0; while sleep 0.5; do
+      for p in $(pgrep -f mysql_reader.py); do
+        v=$(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+        [ -n "$v" ] && [ "$v" -gt "$m" ] && m=$v && echo "$m" >"$peak"
+      done
+    done ) & sampler=$!
+  /usr/bin/time -v "$@" >"$OUT/sync_last_output.txt" 2>"$log" || { kill $sampler; cat "$log" >&2; exit 1; }
+  kill $sampler 2>/dev/null || true
   local wall cpu rss
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$log")
   cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ {s+=$2} END {printf "%.1f", s}' "$log")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
-  echo "$label wall_s=$wall cpu_s=$cpu peak_rss_mb=$rss load1=$(cut -d' ' -f1 /proc/loadavg)"
-  rm -f "$log"
+  local reader_rss
+  reader_rss=$(awk '{printf "%.0f", $1/1024}' "$peak" 2>/dev/null)
+  echo "$label wall_s=$wall cpu_s=$cpu peak_rss_mb=$rss reader_peak_rss_mb=${reader_rss:-0} load1=$(cut -d' ' -f1 /proc/loadavg)"
+  rm -f "$log" "$peak"
 }
 
 {
+  echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) rows=$ROWS reader=$READER driver=$DRIVER"
   timed "floor-mariadb-client-export rows=$ROWS" $MARIA -B -e "$QUERY" "$ERP_DB"
   # The same export streamed row by row (--quick) instead of held whole in the client's memory.
   timed "floor-mariadb-client-export-quick rows=$ROWS" $MARIA -B --quick -e "$QUERY" "$ERP_DB"
@@ -116,7 +135,7 @@ timed() {  # label, command...: prints wall seconds and peak RSS of the command
   export DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$PG_DB"
   export SOURCES_FILE="$SOURCES"
   "$RECBOT" db upgrade >/dev/null
-  timed "full-sync rows=$ROWS driver=$DRIVER" "$RECBOT" sync --full
+  timed "full-sync rows=$ROWS reader=$READER driver=$DRIVER" "$RECBOT" sync --full
   cat "$OUT/sync_last_output.txt"
 
   # NEW lines entered after the last run: copies of the last lines, dated an hour after the
@@ -125,6 +144,6 @@ timed() {  # label, command...: prints wall seconds and peak RSS of the command
     INSERT INTO order_lines (acct_no, sku, qty, amount, occurred_at, updated_at)
     SELECT acct_no, sku, qty, amount, @latest + INTERVAL 1 HOUR, @latest + INTERVAL 1 HOUR
     FROM order_lines ORDER BY line_id DESC LIMIT $NEW"
-  timed "incremental-sync new=$NEW onto=$ROWS driver=$DRIVER" "$RECBOT" sync
+  timed "incremental-sync new=$NEW onto=$ROWS reader=$READER driver=$DRIVER" "$RECBOT" sync
   cat "$OUT/sync_last_output.txt"
-} | tee "$OUT/sync_runs.txt"
+} | tee -a "$OUT/sync_runs.txt"

@@ -4,6 +4,8 @@
 - `check`: row validation, each bad row with its reason
 - `report`: what an import reports (counts, rejections) and the rejects file
 - `write`: transactions into the database (ids resolved, COPY / executemany, import_batches)
+- `lines`: lines that carry their source's line id (upserts; a first load as plain inserts)
+- `bulk_load`: a first load into an empty table on PostgreSQL, its indexes built at the end
 - `upsert`: customers, products and reps into the database
 - `transactions`, `masters`: the two imports, end to end
 """

@@ -2,8 +2,10 @@
 
 Database drivers give ints, Decimals, datetimes and bytes; the checks of `recbot import` read
 text. Each column is turned into text once per distinct value (ids, quantities and dates repeat),
-so the same rules and messages apply to a synced row as to a line of a CSV file. A row is named
-by its line id (or, without one, by its position in the query's result).
+so the same rules and messages apply to a synced row as to a line of a CSV file. Quantities,
+amounts and dates that Arrow can read as numbers and times (the reader processes' columns, or a
+driver's raw text) go to the checks typed, which apply the same range rules without parsing
+text again. A row is named by its line id (or, without one, by its position in the result).
 
 Cancelled lines (a true `cancelled` column, or a quantity of zero) are set apart: they are not
 purchases to check but line ids whose earlier rows are to be removed.

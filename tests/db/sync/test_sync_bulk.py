@@ -103,7 +103,7 @@ def test_mysqlclient_reads_what_pymysql_reads(engine: Engine, erp: Erp, tmp_path
     erp.line(101, 2, "S2", 1, "2026-03-01 09:30:00", status="X")  # cancelled: a 1 as raw text
     url = erp.url.set(drivername="mysql+mysqldb").render_as_string(hide_password=False)
 
-    report = sync_source(engine, source(erp, tmp_path, url=url))
+    report = sync_source(engine, source(erp, tmp_path, url=url, extra="reader: driver"))
 
     assert (report.rows_read, report.rows_added, report.rows_rejected) == (4, 3, 0)
     assert report.watermark == datetime(2026, 3, 1, 10)
