@@ -129,7 +129,7 @@ def run_query(
 
     A query that names `:since` gets it bound (the epoch-ish EARLIEST on a full run); any
     other is wrapped as SELECT * FROM (query) WHERE watermark >= :since. The transactions query
-    is read by connectorx where the source allows it (db/sync/arrow_source.py).
+    is read column by column where the source's `reader` allows it (`_arrow_query`).
     """
     sql, params, hint = source.queries[kind], {}, ""
     if _SINCE.search(sql):
@@ -209,7 +209,7 @@ def _connectorx_query(source: Source, sql: str, required: Sequence[str], hint: s
         raise RecbotError(
             f"source {source.name}: `reader: connectorx` needs a MySQL/MariaDB or PostgreSQL "
             "url with host and database and no ?options, and the connectorx package "
-            "(pip install connectorx); use `reader: auto` otherwise"
+            "(pip install 'recbot[connectorx]'); use `reader: auto` otherwise"
         )
     try:
         reader = arrow_source.start(url, sql, source.chunk_rows, source)
