@@ -1,14 +1,16 @@
-"""Reading a source's transactions with connectorx (Rust) as Arrow record batches.
+"""Reading a source's transactions with connectorx (Rust) as Arrow record batches: `reader:
+connectorx` in the sources file, with the `recbot[connectorx]` extra installed.
 
-A Python driver builds every row as Python objects (pymysql: ~6 µs a row, most of a big sync's
-time); connectorx reads MySQL/MariaDB and PostgreSQL results column by column in Rust, at about
-the speed of the database's own client (bench/RESULTS.md, "Sync"). Only the transactions query
-goes this way; the master queries are small and keep the SQLAlchemy driver.
+connectorx reads MySQL/MariaDB and PostgreSQL results column by column in Rust, at about the
+speed of the database's own client, and outside the GIL. But its stream is an unbounded
+channel: when the writes are slower than the source, it keeps reading ahead and holds the rest
+of the result (1 GB at 10 M lines, bench/RESULTS.md, "Sync"). So it is an opt-in for machines
+with memory to spare; the default reader is db/sync/mysql_stream.py. Only the transactions
+query goes this way; the master queries are small and keep the SQLAlchemy driver.
 
 connectorx takes no bound parameters, so `:since` becomes a quoted timestamp literal written here
-from a datetime, never from user text. It opens its own connection from a plain URL: a source
-whose URL carries options (ssl, a unix socket, …) is read by its SQLAlchemy driver instead, and
-so is one that connectorx cannot run (a query its SQL parser refuses) when `reader` is `auto`.
+from a datetime, never from user text. It opens its own connection from a plain URL (host and
+database, no options such as ssl or a unix socket).
 """
 
 from __future__ import annotations
