@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sync benchmark: order lines from an ERP-like MariaDB database into PostgreSQL with `recbot sync`.
 # Usage: bash bench/sync_10m.sh [--rows N] [--new N] [--reader auto|driver|connectorx]
-#                               [--driver pymysql|mysqldb] [--reuse]
+#                               [--chunk-rows N] [--driver pymysql|mysqldb] [--reuse]
 #   (defaults: 10000000 lines, 100000 new, reader auto = asyncmy in a reader process; driver =
 #   the URL's SQLAlchemy driver, pymysql or mysqlclient's C driver mysqldb, installed separately:
 #   pip install mysqlclient; connectorx: pip install connectorx)
@@ -24,6 +24,7 @@ ROWS=10000000
 NEW=100000
 DRIVER=pymysql
 READER=auto
+CHUNK_ROWS=200000
 REUSE=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -31,8 +32,9 @@ while [ $# -gt 0 ]; do
     --new) NEW=$2; shift 2 ;;
     --driver) DRIVER=$2; shift 2 ;;
     --reader) READER=$2; shift 2 ;;
+    --chunk-rows) CHUNK_ROWS=$2; shift 2 ;;
     --reuse) REUSE=1; shift ;;
-    *) echo "usage: bash bench/sync_10m.sh [--rows N] [--new N] [--reader auto|driver|connectorx] [--driver pymysql|mysqldb] [--reuse]" >&2; exit 2 ;;
+    *) echo "usage: bash bench/sync_10m.sh [--rows N] [--new N] [--reader auto|driver|connectorx] [--chunk-rows N] [--driver pymysql|mysqldb] [--reuse]" >&2; exit 2 ;;
   esac
 done
 case $DRIVER in
@@ -97,6 +99,7 @@ SOURCES="$OUT/sync_sources.yml"
   echo "    url: mysql+$DRIVER://root@127.0.0.1:3306/$ERP_DB"
   echo "    watermark: updated_at"
   echo "    reader: $READER"
+  echo "    chunk_rows: $CHUNK_ROWS"
   echo "    transactions: |"
   echo "$QUERY" | sed 's/^/      /'
 } >"$SOURCES"
@@ -126,7 +129,7 @@ timed() {  # label, command...: prints wall seconds and peak RSS of the command
 }
 
 {
-  echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) rows=$ROWS reader=$READER driver=$DRIVER"
+  echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) rows=$ROWS reader=$READER chunk_rows=$CHUNK_ROWS driver=$DRIVER"
   timed "floor-mariadb-client-export rows=$ROWS" $MARIA -B -e "$QUERY" "$ERP_DB"
   # The same export streamed row by row (--quick) instead of held whole in the client's memory.
   timed "floor-mariadb-client-export-quick rows=$ROWS" $MARIA -B --quick -e "$QUERY" "$ERP_DB"

@@ -30,7 +30,9 @@ from db.session import redact
 
 KINDS = ("transactions", "customers", "products", "reps")
 DEFAULT_WATERMARK = "updated_at"
-DEFAULT_CHUNK_ROWS = 50_000
+# Fewer, larger chunks spend less on each chunk's fixed costs (10 M lines: 74.6 s at 200,000
+# against 82.2 s at 50,000, bench/RESULTS.md); memory stays flat at about half a GB.
+DEFAULT_CHUNK_ROWS = 200_000
 READERS = ("auto", "driver", "connectorx")
 _KEYS = frozenset({"url", "password", "watermark", "skip_invalid", "chunk_rows", "reader", *KINDS})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
