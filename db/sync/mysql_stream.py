@@ -108,9 +108,15 @@ class Stream:
         if status != "started":
             self._release()
             raise QueryFailed(status.removeprefix("failed "))
-        self.reader = pa.ipc.open_stream(self.process.stdout)
-        self.columns = [name.lower() for name in self.reader.schema.names]
         self.finished = False
+        try:
+            self.reader = pa.ipc.open_stream(self.process.stdout)
+        except (pa.ArrowInvalid, OSError):  # the process died between its status and its stream
+            self._stop()
+            raise QueryFailed(
+                f"the reader process stopped (exit status {self.process.returncode})"
+            ) from None
+        self.columns = [name.lower() for name in self.reader.schema.names]
 
     def chunks(self, source: Source) -> Iterator[dict[str, Any]]:
         read = 0
@@ -120,6 +126,13 @@ class Stream:
                     batch = self.reader.read_next_batch()
                 except StopIteration:
                     break
+                except (pa.ArrowInvalid, OSError):  # the stream broke off: the process died
+                    self._stop()
+                    raise RecbotError(
+                        f"source {source.name}: reading the transactions query failed after "
+                        f"{read:,} rows (the reader process stopped, exit status "
+                        f"{self.process.returncode}); nothing was written"
+                    ) from None
                 read += batch.num_rows
                 yield dict(zip(self.columns, batch.columns, strict=True))
             status = self._status()

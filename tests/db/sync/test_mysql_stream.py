@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy.engine import URL
 
+from core.errors import RecbotError
 from db.sync.config import Source
 from db.sync.mysql_stream import Login, QueryFailed, Stream, login
 
@@ -66,3 +67,17 @@ def test_the_reader_waits_for_the_consumer_and_stops_cleanly(mariadb_url: URL) -
 def test_a_query_that_does_not_start_is_the_servers_message(mariadb_url: URL) -> None:
     with pytest.raises(QueryFailed, match="doesn't exist"):
         Stream(where(mariadb_url), "SELECT * FROM no_such_table", 100)
+
+
+def test_a_reader_process_that_dies_mid_read_is_one_line(mariadb_url: URL) -> None:
+    stream = Stream(where(mariadb_url), "SELECT seq FROM seq_1_to_2000000", 100)
+    chunks = stream.chunks(source("mysql://x"))
+    next(chunks)
+
+    stream.process.kill()
+    with pytest.raises(RecbotError) as caught:
+        list(chunks)
+
+    message = str(caught.value)
+    assert message.startswith("source erp: reading the transactions query failed after ")
+    assert "the reader process stopped" in message and "nothing was written" in message
