@@ -18,12 +18,11 @@ import pandas as pd
 from sqlalchemy import Connection, Index, select
 from sqlalchemy.exc import IntegrityError
 
-from db.imports.write import copy_rows, table_of
+from db.imports.write import COMPARED_COLUMNS, copy_rows, table_of
 from db.models import Transaction
 
 _CANCELLED_TABLE = "recbot_cancelled_lines"
-_MAINTENANCE_MEMORY = "256MB"  # per index build, in the server; the default 64MB spills to disk
-_COMPARED = ("customer_id", "product_id", "quantity", "amount", "occurred_at")
+_MAINTENANCE_MEMORY = "256MB"  # per index build, in the server (its default is 64MB)
 
 
 def table_is_empty(conn: Connection) -> bool:
@@ -95,7 +94,7 @@ class DeferredIndexes:
         """Delete all but the last row of each (source, line_id) met more than once. Each row
         deleted is compared with the next one of its line, as the upsert would have compared
         them: how many of those next rows changed the line, and how many did not."""
-        differs = " OR ".join(f"t.{c} IS DISTINCT FROM n.{c}" for c in _COMPARED)
+        differs = " OR ".join(f"t.{c} IS DISTINCT FROM n.{c}" for c in COMPARED_COLUMNS)
         changed, unchanged = self.conn.exec_driver_sql(
             "WITH repeated AS (SELECT source, line_id FROM transactions "
             "WHERE line_id IS NOT NULL GROUP BY source, line_id HAVING count(*) > 1), "

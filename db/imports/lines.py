@@ -26,11 +26,10 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from db.imports.bulk_load import DeferredIndexes, table_is_empty
-from db.imports.write import copy_rows, in_batches, sqlite_values, table_of
+from db.imports.write import COMPARED_COLUMNS, copy_rows, in_batches, sqlite_values, table_of
 from db.models import Transaction
 
 _STAGED = ("customer_id", "product_id", "quantity", "amount", "occurred_at", "line_id")
-_COMPARED = ("customer_id", "product_id", "quantity", "amount", "occurred_at")
 _STAGING_TABLE = "recbot_staged_lines"
 _INSERTED = (*_STAGED, "batch_id", "source")
 
@@ -168,8 +167,8 @@ class LineWriter:
             self.staging_ready = True
         self.conn.exec_driver_sql(f"TRUNCATE {_STAGING_TABLE}")
         copy_rows(self.conn, _STAGING_TABLE, rows, _STAGED)
-        changed = " OR ".join(f"t.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in _COMPARED)
-        assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_COMPARED, "batch_id"))
+        changed = " OR ".join(f"t.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in COMPARED_COLUMNS)
+        assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*COMPARED_COLUMNS, "batch_id"))
         columns = ", ".join(_STAGED)
         added, updated = self.conn.exec_driver_sql(
             f"WITH merged AS (INSERT INTO transactions AS t ({columns}, batch_id, source) "
@@ -195,8 +194,8 @@ class LineWriter:
                     .where(table.c.source == self.source, table.c.line_id.in_(batch))
                 ).all()
             )
-        changed = " OR ".join(f"{c} IS NOT excluded.{c}" for c in _COMPARED)
-        assignments = ", ".join(f"{c} = excluded.{c}" for c in (*_COMPARED, "batch_id"))
+        changed = " OR ".join(f"{c} IS NOT excluded.{c}" for c in COMPARED_COLUMNS)
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in (*COMPARED_COLUMNS, "batch_id"))
         raw: Any = self.conn.connection.dbapi_connection  # sqlite3's connection
         before = raw.total_changes
         raw.executemany(

@@ -21,6 +21,8 @@ from db.models import Base, Customer, ImportBatch, Product, Transaction
 
 ID_BATCH = 5000  # external ids per IN (...) lookup or multi-row insert
 _INSERT_COLUMNS = ("customer_id", "product_id", "quantity", "amount", "occurred_at", "batch_id")
+# What makes a line's new row a change of its stored one (lines.py's upserts, bulk_load.py).
+COMPARED_COLUMNS = ("customer_id", "product_id", "quantity", "amount", "occurred_at")
 
 
 def previous_import(engine: Engine, kind: str, sha256: str) -> tuple[int, datetime] | None:

@@ -8,15 +8,14 @@ of the result (1 GB at 10 M lines, bench/RESULTS.md, "Sync"). So it is an opt-in
 with memory to spare; the default reader is db/sync/mysql_stream.py. Only the transactions
 query goes this way; the master queries are small and keep the SQLAlchemy driver.
 
-connectorx takes no bound parameters, so `:since` becomes a quoted timestamp literal written here
-from a datetime, never from user text. It opens its own connection from a plain URL (host and
-database, no options such as ssl or a unix socket).
+connectorx takes no bound parameters, so `:since` comes as a quoted timestamp literal
+(db/sync/source.py writes it from a datetime, never from user text). It opens its own
+connection from a plain URL (host and database, no options such as ssl or a unix socket).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -25,10 +24,9 @@ from sqlalchemy.engine import make_url
 
 from core.errors import RecbotError
 from db.sync.config import Source
+from db.sync.mysql_reader import SESSION
 
 _SCHEMES = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgresql"}
-# The session the SQLAlchemy path sets up for MySQL (db/sync/source.py: _mysql_session).
-_MYSQL_SESSION = ["SET time_zone = '+00:00'", "SET net_write_timeout = 3600"]
 
 
 def connectorx_url(source: Source) -> str | None:
@@ -54,12 +52,6 @@ def available() -> bool:
     return True
 
 
-def since_literal(since: datetime) -> str:
-    """`since` as an SQL timestamp literal both MySQL and PostgreSQL compare with their
-    date/time columns (written from a datetime: nothing here comes from user text)."""
-    return "'" + since.strftime("%Y-%m-%d %H:%M:%S.%f") + "'"
-
-
 class ArrowStart(Exception):
     """connectorx could not start the query; the message is its own (no password in it)."""
 
@@ -68,7 +60,7 @@ def start(url: str, sql: str, batch_rows: int, source: Source) -> pa.RecordBatch
     """Run `sql` through connectorx, streaming record batches of at most `batch_rows`."""
     import connectorx
 
-    session = _MYSQL_SESSION if url.startswith("mysql:") else None
+    session = [SESSION] if url.startswith("mysql:") else None
     try:
         return connectorx.read_sql(
             url, sql, return_type="arrow_stream", batch_size=batch_rows,

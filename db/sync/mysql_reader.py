@@ -19,9 +19,11 @@ from typing import Any
 
 import pyarrow as pa
 
+# Every MySQL session of the sync: TIMESTAMP columns in UTC, and no server-side timeout while
+# recbot writes a chunk (db/sync/source.py and arrow_source.py use it too).
 SESSION = "SET time_zone = '+00:00', net_write_timeout = 3600"
-STATUS = "recbot-reader: "
-FETCH_ROWS = 10_000  # marks the status lines among anything else on stderr
+STATUS = "recbot-reader: "  # marks the status lines among anything else on stderr
+FETCH_ROWS = 10_000  # rows fetched at a time into a chunk
 
 
 async def stream(spec: dict[str, Any], out: Any) -> None:

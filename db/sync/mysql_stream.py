@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from core.errors import RecbotError
 from db.sync.config import Source
+from db.sync.mysql_reader import STATUS
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,6 @@ class QueryFailed(Exception):
 
 
 _READER = Path(__file__).with_name("mysql_reader.py")
-_STATUS = "recbot-reader: "
 _idle: list[subprocess.Popen[bytes]] = []  # reader processes between queries
 _idle_lock = threading.Lock()
 
@@ -157,8 +157,8 @@ class Stream:
         assert self.process.stderr is not None
         for raw in self.process.stderr:
             line = raw.decode("utf-8", "replace").strip()
-            if line.startswith(_STATUS):
-                return line.removeprefix(_STATUS)[:400]
+            if line.startswith(STATUS):
+                return line.removeprefix(STATUS)[:400]
         self._stop()
         return f"failed the reader process stopped (exit status {self.process.returncode})"
 

@@ -24,6 +24,7 @@ from core.errors import RecbotError
 from db.session import make_engine, redact
 from db.sync import arrow_source, mysql_stream
 from db.sync.config import Source
+from db.sync.mysql_reader import SESSION
 
 EARLIEST = datetime(1900, 1, 1)  # `:since` for a full run of a query that names it
 _SINCE = re.compile(r"(?<![:\w]):since\b")
@@ -71,7 +72,7 @@ def _raw_text(dialect: Dialect, _record: object, _args: object, params: dict) ->
 def _mysql_session(dbapi_connection: Any, _record: object) -> None:
     """TIMESTAMP columns in UTC, and no server-side timeout while this side writes a chunk."""
     with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET time_zone = '+00:00', net_write_timeout = 3600")
+        cursor.execute(SESSION)
 
 
 @contextmanager
@@ -182,7 +183,7 @@ def _arrow_query(
     if source.reader == "driver":
         return None
     if since is not None:
-        sql = _SINCE.sub(arrow_source.since_literal(since), sql)
+        sql = _SINCE.sub(_since_literal(since), sql)
     if source.reader == "connectorx":
         return _connectorx_query(source, sql, required, hint)
     where = mysql_stream.login(source)
@@ -201,6 +202,13 @@ def _arrow_query(
         stream.close()
         raise
     return Query(stream.columns, stream.chunks(source))
+
+
+def _since_literal(since: datetime) -> str:
+    """`since` as an SQL timestamp literal MySQL and PostgreSQL compare with their date/time
+    columns, for the readers that take no bound parameters (written from a datetime: nothing
+    here comes from user text)."""
+    return "'" + since.strftime("%Y-%m-%d %H:%M:%S.%f") + "'"
 
 
 def _connectorx_query(source: Source, sql: str, required: Sequence[str], hint: str) -> Query:
