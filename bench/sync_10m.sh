@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sync benchmark: order lines from an ERP-like MariaDB database into PostgreSQL with `recbot sync`.
 # Usage: bash bench/sync_10m.sh [--rows N] [--new N] [--reader auto|driver|connectorx]
-#                               [--chunk-rows N] [--driver pymysql|mysqldb] [--reuse]
+#                               [--chunk-rows N] [--driver pymysql|mysqldb] [--reuse] [--cpu]
 #   (defaults: 10000000 lines, 100000 new, reader auto = asyncmy in a reader process; driver =
 #   the URL's SQLAlchemy driver, pymysql or mysqlclient's C driver mysqldb, installed separately:
 #   pip install mysqlclient; connectorx: pip install connectorx)
@@ -16,7 +16,9 @@
 # 4. NEW more lines in MariaDB, then an incremental `recbot sync` onto the N-line store.
 # Steps 2-4 run under /usr/bin/time -v: wall seconds, CPU seconds of the process (user + system;
 # the servers' work is not in it, nor the reader process's, which outlives the command) and
-# peak RSS; the reader process's peak RSS (VmHWM) is sampled beside it. Run it alone on the
+# peak RSS; the reader process's peak RSS (VmHWM) is sampled beside it. --cpu also prints the CPU
+# seconds of every process on the machine by role (MariaDB, PostgreSQL, recbot, its reader),
+# sampled by bench/cpu_by_process.py (which costs a little CPU itself). Run it alone on the
 # machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,7 @@ DRIVER=pymysql
 READER=auto
 CHUNK_ROWS=200000
 REUSE=0
+CPU=()
 while [ $# -gt 0 ]; do
   case $1 in
     --rows) ROWS=$2; shift 2 ;;
@@ -34,7 +37,8 @@ while [ $# -gt 0 ]; do
     --reader) READER=$2; shift 2 ;;
     --chunk-rows) CHUNK_ROWS=$2; shift 2 ;;
     --reuse) REUSE=1; shift ;;
-    *) echo "usage: bash bench/sync_10m.sh [--rows N] [--new N] [--reader auto|driver|connectorx] [--chunk-rows N] [--driver pymysql|mysqldb] [--reuse]" >&2; exit 2 ;;
+    --cpu) CPU=(.venv/bin/python bench/cpu_by_process.py); shift ;;
+    *) echo "usage: bash bench/sync_10m.sh [--rows N] [--new N] [--reader auto|driver|connectorx] [--chunk-rows N] [--driver pymysql|mysqldb] [--reuse] [--cpu]" >&2; exit 2 ;;
   esac
 done
 case $DRIVER in
@@ -116,7 +120,7 @@ timed() {  # label, command...: prints wall seconds and peak RSS of the command
         [ -n "$v" ] && [ "$v" -gt "$m" ] && m=$v && echo "$m" >"$peak"
       done
     done ) & sampler=$!
-  /usr/bin/time -v "$@" >"$OUT/sync_last_output.txt" 2>"$log" || { kill $sampler; cat "$log" >&2; exit 1; }
+  /usr/bin/time -v "${CPU[@]}" "$@" >"$OUT/sync_last_output.txt" 2>"$log" || { kill $sampler; cat "$log" >&2; exit 1; }
   kill $sampler 2>/dev/null || true
   local wall cpu rss
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$log")
@@ -125,6 +129,7 @@ timed() {  # label, command...: prints wall seconds and peak RSS of the command
   local reader_rss
   reader_rss=$(awk '{printf "%.0f", $1/1024}' "$peak" 2>/dev/null)
   echo "$label wall_s=$wall cpu_s=$cpu peak_rss_mb=$rss reader_peak_rss_mb=${reader_rss:-0} load1=$(cut -d' ' -f1 /proc/loadavg)"
+  grep '^cpu_by_process' "$log" || true
   rm -f "$log" "$peak"
 }
 

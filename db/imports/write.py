@@ -14,7 +14,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pa_csv
+from pgpq import ArrowToPostgresBinaryEncoder
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 
 from db.models import Base, Customer, ImportBatch, Product, Transaction
@@ -23,6 +23,18 @@ ID_BATCH = 5000  # external ids per IN (...) lookup or multi-row insert
 _INSERT_COLUMNS = ("customer_id", "product_id", "quantity", "amount", "occurred_at", "batch_id")
 # What makes a line's new row a change of its stored one (lines.py's upserts, bulk_load.py).
 COMPARED_COLUMNS = ("customer_id", "product_id", "quantity", "amount", "occurred_at")
+# Each column COPied, as the Arrow type of its PostgreSQL column (written_up_to: bulk_load.py).
+_COPY_TYPES = {
+    "customer_id": pa.int32(),
+    "product_id": pa.int32(),
+    "batch_id": pa.int32(),
+    "quantity": pa.float64(),
+    "amount": pa.float64(),
+    "occurred_at": pa.timestamp("us"),
+    "source": pa.string(),
+    "line_id": pa.string(),
+    "written_up_to": pa.int64(),
+}
 
 
 def previous_import(engine: Engine, kind: str, sha256: str) -> tuple[int, datetime] | None:
@@ -165,26 +177,28 @@ def _copy_postgres(conn: Connection, rows: pd.DataFrame) -> None:
 
 
 def copy_rows(conn: Connection, table: str, rows: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    """COPY the typed transaction `columns` of `rows` into `table` (PostgreSQL)."""
-    arrays = {column: _arrow(column, rows[column].to_numpy()) for column in columns}
-    payload = pa.BufferOutputStream()
-    pa_csv.write_csv(pa.table(arrays), payload, pa_csv.WriteOptions(include_header=False))
+    """COPY the typed transaction `columns` of `rows` into `table` (PostgreSQL), in the binary
+    format: the server stores the values as they come instead of parsing text (a third less of
+    its CPU for a load, and half the encoding here; bench/RESULTS.md)."""
+    data = pa.table({column: _arrow(column, rows[column].to_numpy()) for column in columns})
+    encoder = ArrowToPostgresBinaryEncoder(data.schema)
     raw: Any = conn.connection.dbapi_connection  # psycopg's connection: COPY
     with (
         raw.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT binary)") as copy,
     ):
-        copy.write(payload.getvalue().to_pybytes())
+        copy.write(encoder.write_header())
+        for batch in data.to_batches():
+            copy.write(encoder.write_batch(batch))
+        copy.write(encoder.finish())
 
 
 def _arrow(column: str, values: np.ndarray) -> pa.Array:
-    if column == "amount":
-        return pa.array(values, from_pandas=True)  # NaN -> empty -> NULL
+    """`values` as the Arrow type of the column's PostgreSQL type: binary COPY does not convert
+    (an int8 into an integer column is refused), so a wrong type fails loudly here."""
     if column == "occurred_at":
-        return pa.array(values.astype("datetime64[us]"))
-    if column == "line_id":
-        return pa.array(values, type=pa.string())
-    return pa.array(values)
+        values = values.astype("datetime64[us]")
+    return pa.array(values, type=_COPY_TYPES[column], from_pandas=True)  # NaN, None -> NULL
 
 
 def _executemany(conn: Connection, rows: pd.DataFrame) -> None:
