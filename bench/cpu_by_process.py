@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+_POSTGRES_HELPERS = ("checkpointer", "walwriter", "background writer", "autovacuum", "parallel")
 
 
 def _role(pid: str) -> str:
@@ -28,7 +29,7 @@ def _role(pid: str) -> str:
     if "mysql_reader.py" in cmdline:
         return "reader"
     if comm.startswith("postgres") or cmdline.startswith("postgres"):
-        return "postgres"
+        return next((f"postgres-{h}" for h in _POSTGRES_HELPERS if h in cmdline), "postgres")
     return comm  # recbot, mariadbd, mariadb (the client), …
 
 

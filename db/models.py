@@ -112,11 +112,12 @@ class Transaction(Base):
         # Per-period aggregation: a BRIN index on PostgreSQL (rows arrive roughly in time order,
         # so it stays tiny and cheap to maintain during COPY); a B-tree elsewhere.
         Index("ix_transactions_occurred", "occurred_at", postgresql_using="brin"),
-        # Partial: rows without a line id (the bulk CSV path) never touch it.
+        # Partial: rows without a line id (the bulk CSV path) never touch it. The line id leads:
+        # lookups give both columns, and a build compares mostly distinct values first.
         Index(
-            "uq_transactions_source_line_id",
-            "source",
+            "uq_transactions_line_id_source",
             "line_id",
+            "source",
             unique=True,
             sqlite_where=text("line_id IS NOT NULL"),
             postgresql_where=text("line_id IS NOT NULL"),
