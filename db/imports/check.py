@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.env import user_ids_value
 from core.errors import RecbotError
@@ -105,10 +107,23 @@ class _Column:
     """A chunk's column factorised once, so checks and conversions run on its distinct values
     only: ids, quantities and dates repeat a lot, and per-value string work is what is slow.
     Line ids (`unique`: one per line) are not factorised: hashing every value to find the few
-    repeats costs more than it saves, so `distinct` is then every present value."""
+    repeats costs more than it saves, so `distinct` is then every present value. An Arrow-backed
+    column is factorised by Arrow; Arrow line ids that are `plain_text` are kept as they are
+    (`plain`): the checks would leave every one of them unchanged."""
 
     def __init__(self, values: pd.Series, unique: bool = False) -> None:
-        array = values.to_numpy(dtype=object)
+        self.plain: pa.Array | None = None
+        arrow = _arrow_of(values)
+        if arrow is not None and unique and plain_text(arrow):
+            self.plain = arrow
+            return
+        if arrow is not None and not unique:
+            encoded = pc.dictionary_encode(arrow)
+            self.codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.intp)
+            self.missing = self.codes < 0
+            self.distinct = pd.Series(encoded.dictionary.to_pylist(), dtype=object)
+            return
+        array = values.to_numpy(dtype=object, na_value=None)
         if unique:
             self.missing = np.asarray(pd.isna(array), dtype=bool)
             self.codes = np.full(len(array), -1, dtype=np.intp)
@@ -142,10 +157,15 @@ def validate_transactions(
     ids = {}
     for column in ("customer_id", "product_id", *(("line_id",) if "line_id" in chunk else ())):
         values = _Column(chunk[column], unique=column == "line_id")
+        limit = TRANSACTION_LENGTHS[column]
+        if values.plain is not None:  # ASCII: as many characters as bytes
+            ids[column] = values.plain
+            too_long = pc.binary_length(values.plain).to_numpy() > limit
+            checks.flag(too_long, _always(f"{column} longer than {limit} characters"))
+            continue
         stripped = _strip(values.distinct)
         ids[column] = values.spread(stripped.where(stripped != "", None), None)
         checks.flag(pd.isna(ids[column]), _always(f"missing {column}"))
-        limit = TRANSACTION_LENGTHS[column]
         too_long = values.spread(_lengths(stripped) > limit, False)
         checks.flag(too_long, _always(f"{column} longer than {limit} characters"))
         _flag_control_characters(checks, column, values, stripped, frozenset())
@@ -209,13 +229,41 @@ def validate_transactions(
         text["line_id"] = ids["line_id"]
     clean = pd.DataFrame(
         {
-            **{column: pd.Series(text[column][good], dtype=object) for column in text},
+            **{column: _good(text[column], good) for column in text},
             "quantity": quantity[good],
             "amount": amount[good],
             "occurred_at": occurred[good],
         }
     )
     return clean, checks.rejections()
+
+
+def _good(values: np.ndarray | pa.Array, good: np.ndarray) -> pd.Series:
+    if isinstance(values, pa.Array):
+        return pd.Series(pd.arrays.ArrowExtensionArray(values.filter(pa.array(good))))
+    return pd.Series(values[good], dtype=object)
+
+
+# Empty, a space at either end, or any character but printable ASCII.
+_NOT_PLAIN = r"^$|^ | $|[^\x20-\x7e]"
+
+
+def plain_text(values: pa.Array) -> bool:
+    """Whether every value is present, non-empty printable ASCII without a space at either end:
+    text that stripping and the control-character checks leave as it is."""
+    if values.null_count:
+        return False
+    return not pc.any(pc.match_substring_regex(values, _NOT_PLAIN)).as_py()
+
+
+def _arrow_of(values: pd.Series) -> pa.Array | None:
+    """The Arrow text array behind an Arrow-backed column, else None."""
+    if not isinstance(values.dtype, pd.ArrowDtype):
+        return None
+    array = pa.array(values.array)
+    array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    kind = array.type
+    return array if pa.types.is_string(kind) or pa.types.is_large_string(kind) else None
 
 
 def _flag_control_characters(

@@ -22,6 +22,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -41,6 +43,16 @@ def has_lines(conn: Connection, source: str) -> bool:
         select(table.c.id).where(table.c.source == source, table.c.line_id.is_not(None)).limit(1)
     ).first()
     return found is not None
+
+
+def _last_of_each_line(rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` without the earlier rows of a line id met twice. Arrow-backed line ids are
+    counted by Arrow first: nearly always all distinct, and then nothing is to be dropped."""
+    line_ids = rows["line_id"]
+    arrow = isinstance(line_ids.dtype, pd.ArrowDtype)
+    if arrow and pc.count_distinct(pa.array(line_ids.array)).as_py() == len(rows):
+        return rows
+    return rows.drop_duplicates("line_id", keep="last")
 
 
 class LineWriter:
@@ -65,7 +77,7 @@ class LineWriter:
     def write(self, rows: pd.DataFrame) -> None:
         """Insert the new lines, replace the changed ones. A line twice in `rows`: the last wins."""
         self.wait()
-        distinct = rows.drop_duplicates("line_id", keep="last")
+        distinct = _last_of_each_line(rows)
         self.unchanged += len(rows) - len(distinct)  # superseded within the chunk
         if distinct.empty:
             return

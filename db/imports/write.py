@@ -180,7 +180,7 @@ def copy_rows(conn: Connection, table: str, rows: pd.DataFrame, columns: tuple[s
     """COPY the typed transaction `columns` of `rows` into `table` (PostgreSQL), in the binary
     format: the server stores the values as they come instead of parsing text (a third less of
     its CPU for a load, and half the encoding here; bench/RESULTS.md)."""
-    data = pa.table({column: _arrow(column, rows[column].to_numpy()) for column in columns})
+    data = pa.table({column: _arrow(column, rows[column]) for column in columns})
     encoder = ArrowToPostgresBinaryEncoder(data.schema)
     raw: Any = conn.connection.dbapi_connection  # psycopg's connection: COPY
     with (
@@ -193,10 +193,10 @@ def copy_rows(conn: Connection, table: str, rows: pd.DataFrame, columns: tuple[s
         copy.write(encoder.finish())
 
 
-def _arrow(column: str, values: np.ndarray) -> pa.Array:
+def _arrow(column: str, values: pd.Series) -> pa.Array:
     """`values` as the Arrow type of the column's PostgreSQL type: binary COPY does not convert
     (an int8 into an integer column is refused), so a wrong type fails loudly here."""
-    if column == "occurred_at":
+    if values.dtype.kind == "M":
         values = values.astype("datetime64[us]")
     return pa.array(values, type=_COPY_TYPES[column], from_pandas=True)  # NaN, None -> NULL
 

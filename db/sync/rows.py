@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.errors import RecbotError
-from db.imports.check import TRANSACTION_LENGTHS, control_character
+from db.imports.check import TRANSACTION_LENGTHS, control_character, plain_text
 from db.imports.report import Rejection
 
 REQUIRED = ("line_id", "customer_id", "product_id", "quantity", "occurred_at")
@@ -52,20 +52,25 @@ def prepare_chunk(
         for column in (*REQUIRED, *OPTIONAL)
         if column in by_column and column != "cancelled"
     }
-    line_ids = _stripped(texts["line_id"])
-    labels = line_ids.copy()
-    for position in np.flatnonzero(pd.isna(line_ids)):
-        labels[position] = f"row {first_row + position}"
+    if isinstance(texts["line_id"], pa.Array) and plain_text(texts["line_id"]):
+        line_ids = labels = texts["line_id"]  # nothing to strip, none missing: names as they are
+    else:
+        texts["line_id"] = _objects(texts["line_id"])
+        line_ids = _stripped(texts["line_id"])
+        labels = line_ids.copy()
+        for position in np.flatnonzero(pd.isna(line_ids)):
+            labels[position] = f"row {first_row + position}"
     cancelled = _is_zero(texts["quantity"])
     if "cancelled" in by_column:
         cancelled |= _cancelled(by_column["cancelled"], size)
-    # object, not pandas' Arrow-backed `str`: the checks read the values back as Python objects
-    lines = pd.DataFrame(
-        {column: pd.Series(values, dtype=values.dtype) for column, values in texts.items()}
-    )
-    lines[LABEL] = pd.Series(labels, dtype=object)
+    # Arrow text stays in Arrow (the checks read ids and names per distinct value, plain line
+    # ids not at all); other text as object, not pandas' Arrow-backed `str`: the checks read
+    # those values back as Python objects.
+    lines = pd.DataFrame({column: _series(values) for column, values in texts.items()})
+    lines[LABEL] = _series(labels)
     chunk = SourceChunk(lines[~cancelled].reset_index(drop=True), [])
-    for label, line_id in zip(labels[cancelled], line_ids[cancelled], strict=True):
+    cancelled_lines = zip(_picked(labels, cancelled), _picked(line_ids, cancelled), strict=True)
+    for label, line_id in cancelled_lines:
         reason = _line_id_problem(line_id)
         if reason:
             chunk.rejections.append(Rejection(label, reason))
@@ -73,6 +78,24 @@ def prepare_chunk(
             chunk.cancelled.append(line_id)
     chunk.watermark = latest(by_column.get(watermark, ()), watermark)
     return chunk
+
+
+def _series(values: np.ndarray | pa.Array) -> pd.Series:
+    if isinstance(values, pa.Array):
+        return pd.Series(pd.arrays.ArrowExtensionArray(values))
+    return pd.Series(values, dtype=values.dtype)
+
+
+def _objects(values: np.ndarray | pa.Array) -> np.ndarray:
+    if isinstance(values, pa.Array):
+        return values.to_numpy(zero_copy_only=False)
+    return values
+
+
+def _picked(values: np.ndarray | pa.Array, mask: np.ndarray) -> list[Any]:
+    if isinstance(values, pa.Array):
+        return values.filter(pa.array(mask)).to_pylist()
+    return list(values[mask])
 
 
 _NUMBERS = frozenset({"quantity", "amount"})
@@ -129,9 +152,17 @@ def _cast(values: Any, kind: pa.DataType) -> Any:
         return None
 
 
-def _column(values: Sequence[Any], column: str) -> np.ndarray:
+def _column(values: Sequence[Any], column: str) -> np.ndarray | pa.Array:
+    """Typed numbers and times where Arrow reads them as the text path would; ids and names
+    from Arrow as Arrow text (UTF-8); anything else as Python text."""
     typed = _typed(values, column)
-    return as_text(values) if typed is None else typed
+    if typed is not None:
+        return typed
+    if column not in _TYPED and isinstance(values, pa.Array | pa.ChunkedArray):
+        text = _arrow_strings(values)
+        if text is not None:
+            return text
+    return as_text(values)
 
 
 def as_text(values: Sequence[Any]) -> np.ndarray:
@@ -162,12 +193,20 @@ def as_text(values: Sequence[Any]) -> np.ndarray:
 def arrow_text(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """An Arrow column as the text `as_text` makes of the same values, converted in Arrow's C++:
     times without a zero fraction, decimals without trailing zeros, numbers in decimal."""
+    text = _arrow_strings(values)
+    if text is None:  # not UTF-8: decoded value by value, as as_text does
+        return as_text(values.to_pylist())
+    return text.to_numpy(zero_copy_only=False)
+
+
+def _arrow_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array | None:
+    """`arrow_text`'s text as one Arrow large_string array; None for bytes that are not UTF-8."""
     kind = values.type
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
         try:
             values = pc.cast(values, pa.large_string())
-        except pa.ArrowInvalid:  # not UTF-8: decoded value by value, as as_text does
-            return as_text(values.to_pylist())
+        except pa.ArrowInvalid:
+            return None
     elif pa.types.is_decimal(kind):
         text_ = pc.cast(values, pa.large_string())
         values = pc.replace_substring_regex(text_, r"(\.\d*?)0+$|\.0*$", r"\1")
@@ -175,9 +214,11 @@ def arrow_text(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     elif pa.types.is_timestamp(kind):
         text_ = pc.cast(values, pa.large_string())
         values = pc.replace_substring_regex(text_, r"\.0+(Z?)$", r"\1")
-    elif not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+    else:
         values = pc.cast(values, pa.large_string())
-    return values.to_numpy(zero_copy_only=False)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values
 
 
 def _mostly_distinct(array: np.ndarray, sample: int = 1000) -> bool:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from core.errors import RecbotError
-from db.imports.check import validate_transactions
+from db.imports.check import plain_text, validate_transactions
 from db.sync.rows import LABEL, REQUIRED, as_text, moment, prepare_chunk
 
 NOW = datetime(2026, 6, 1)
@@ -116,8 +116,76 @@ def test_an_arrow_chunk_gives_the_same_lines_as_python_rows() -> None:
         validate_transactions(chunk.lines, NOW, timedelta(days=1), None, label=LABEL)
         for chunk in (from_python, from_arrow)
     ]
-    pd.testing.assert_frame_equal(checked[0][0], checked[1][0])
+    # the same values; plain Arrow line ids stay in Arrow on their way to the writer
+    pd.testing.assert_frame_equal(checked[0][0], checked[1][0], check_dtype=False)
+    assert isinstance(checked[1][0]["line_id"].dtype, pd.ArrowDtype)
     assert checked[0][0]["occurred_at"].tolist()[-1] == pd.Timestamp(2026, 1, 5, 10, 3)
+
+
+@pytest.mark.parametrize(
+    ("values", "plain"),
+    [
+        (["L1", "a b", "~!"], True),
+        ([], True),
+        (["L1", None], False),
+        (["L1", ""], False),
+        ([" L1"], False),
+        (["L1 "], False),
+        (["L\t1"], False),
+        (["L\x001"], False),
+        (["L\x7f"], False),
+        (["café"], False),
+    ],
+)
+def test_plain_text_is_what_the_checks_leave_as_it_is(values: list, plain: bool) -> None:
+    assert plain_text(pa.array(values, pa.large_string())) is plain
+
+
+def test_arrow_line_ids_that_are_not_plain_get_the_python_checks_and_messages() -> None:
+    line_ids = ["L1", " L2 ", None, "L\u202e4", "é5", "  ", "L" * 129]
+    rows = {
+        "line_id": line_ids,
+        "customer_id": [" C1", "C1", None, "C\x002", "C3", "C4", "C5"],
+        "product_id": ["P1"] * 7,
+        "quantity": [1.0] * 7,
+        "occurred_at": [datetime(2026, 1, 5)] * 7,
+        "updated_at": [datetime(2026, 1, 5)] * 7,
+    }
+    arrow = {column: pa.array(values) for column, values in rows.items()}
+    arrow["line_id"] = pa.array([None if v is None else v.encode() for v in line_ids], pa.binary())
+    results = [
+        validate_transactions(chunk.lines, NOW, timedelta(days=1), None, label=LABEL)
+        for chunk in (
+            prepare_chunk(rows, 7, "updated_at", 1),
+            prepare_chunk(arrow, 7, "updated_at", 1),
+        )
+    ]
+    (python_clean, python_rejected), (arrow_clean, arrow_rejected) = results
+    pd.testing.assert_frame_equal(python_clean, arrow_clean)
+    assert arrow_clean["line_id"].tolist() == ["L1", "L2", "é5"]
+    assert arrow_rejected == python_rejected
+    assert [r.line for r in arrow_rejected] == ["row 3", "L\u202e4", "row 6", "L" * 129]
+    assert "missing line_id" in arrow_rejected[0].reason
+    assert "missing customer_id" in arrow_rejected[0].reason
+    assert "control character (U+202E)" in arrow_rejected[1].reason
+    assert "line_id longer than 128 characters" in arrow_rejected[3].reason
+
+
+def test_plain_line_ids_too_long_are_rejected_by_their_length() -> None:
+    lines = {
+        "line_id": pa.array(["L1", "L" * 128, "L" * 129]),
+        "customer_id": pa.array(["C1"] * 3),
+        "product_id": pa.array(["P1"] * 3),
+        "quantity": pa.array([1.0] * 3),
+        "occurred_at": pa.array([datetime(2026, 1, 5)] * 3),
+        "updated_at": pa.array([datetime(2026, 1, 5)] * 3),
+    }
+    chunk = prepare_chunk(lines, 3, "updated_at", 1)
+    clean, rejected = validate_transactions(chunk.lines, NOW, timedelta(days=1), None, LABEL)
+    assert clean["line_id"].tolist() == ["L1", "L" * 128]
+    assert [(r.line, r.reason) for r in rejected] == [
+        ("L" * 129, "line_id longer than 128 characters")
+    ]
 
 
 def test_typed_arrow_values_are_checked_with_the_import_rules_and_messages() -> None:
