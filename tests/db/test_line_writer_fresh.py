@@ -9,6 +9,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Engine, select
 
 from db.imports.lines import LineWriter, has_lines
@@ -105,3 +106,29 @@ def test_fresh_mode_on_a_stored_source_changes_nothing_it_should_not(engine: Eng
 
     assert result == (0, 0, 3, False)
     assert stored(engine, "erp") == before
+
+
+def with_arrow_line_ids(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows as a sync's Arrow reader hands them over: line ids in an Arrow array."""
+    line_ids = pa.array(rows["line_id"].tolist(), pa.large_string())
+    return rows.assign(line_id=pd.Series(pd.arrays.ArrowExtensionArray(line_ids)))
+
+
+# L2 twice in one chunk (its last row wins) and L1 again from the first chunk.
+REPEATED = typed(
+    ("L2", 2, 11, 6.0, None, "2026-01-06T11:30"),
+    ("L1", 1, 10, 9.0, 1.0, "2026-01-05T10:00"),
+    ("L2", 2, 11, 7.0, 3.0, "2026-01-06T11:30"),
+)
+
+
+def test_arrow_line_ids_give_the_rows_and_counts_of_python_ones(engine: Engine) -> None:
+    as_python = write(engine, "python", True, FIRST, REPEATED)
+    as_arrow = write(
+        engine, "arrow", True, with_arrow_line_ids(FIRST), with_arrow_line_ids(REPEATED)
+    )
+
+    # (added, updated, unchanged); L2's first row in its chunk is superseded: unchanged
+    assert as_arrow[:3] == as_python[:3] == (3, 2, 1)
+    assert stored(engine, "arrow") == stored(engine, "python")
+    assert stored(engine, "arrow")["L2"][2:4] == (7.0, 3.0)
