@@ -5,7 +5,10 @@ text. Each column is turned into text once per distinct value (ids, quantities a
 so the same rules and messages apply to a synced row as to a line of a CSV file. Quantities,
 amounts and dates that Arrow can read as numbers and times (the reader processes' columns, or a
 driver's raw text) go to the checks typed, which apply the same range rules without parsing
-text again. A row is named by its line id (or, without one, by its position in the result).
+text again. Ids, names and line ids that come as Arrow stay Arrow text: the checks factorise ids
+and names in Arrow, and a chunk's line ids that are all plain (printable ASCII, nothing to strip)
+reach the writer as they came; other line ids become Python text for the checks. A row is named
+by its line id (or, without one, by its position in the result).
 
 Cancelled lines (a true `cancelled` column, or a quantity of zero) are set apart: they are not
 purchases to check but line ids whose earlier rows are to be removed.
