@@ -112,12 +112,13 @@ class Transaction(Base):
         # Per-period aggregation: a BRIN index on PostgreSQL (rows arrive roughly in time order,
         # so it stays tiny and cheap to maintain during COPY); a B-tree elsewhere.
         Index("ix_transactions_occurred", "occurred_at", postgresql_using="brin"),
-        # Partial: rows without a line id (the bulk CSV path) never touch it. The line id leads:
-        # lookups give both columns, and a build compares mostly distinct values first.
+        # Partial: rows without a line id (the bulk CSV path) never touch it. The source leads:
+        # a source's lines are one range of it (has_lines); line id first built a third faster
+        # but left that a scan of the table (bench/RESULTS.md, "Sync", fourth pass).
         Index(
-            "uq_transactions_line_id_source",
-            "line_id",
+            "uq_transactions_source_line_id",
             "source",
+            "line_id",
             unique=True,
             sqlite_where=text("line_id IS NOT NULL"),
             postgresql_where=text("line_id IS NOT NULL"),
